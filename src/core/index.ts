@@ -1,0 +1,7 @@
+export * from './abort.ts';
+export * from './Clock.ts';
+export * from './Deque.ts';
+export * from './duration.ts';
+export * from './errors.ts';
+export * from './events.ts';
+export * from './validate.ts';

@@ -1,0 +1,5 @@
+/**
+ * Test helpers: a manual clock and fakes. Import from `sluice/testing`.
+ * @packageDocumentation
+ */
+export { flushMicrotasks, ManualClock } from '../core/ManualClock.ts';
