@@ -4,4 +4,5 @@ export * from './Deque.ts';
 export * from './duration.ts';
 export * from './errors.ts';
 export * from './events.ts';
+export * from './hash.ts';
 export * from './validate.ts';

@@ -1,0 +1,2 @@
+/** @packageDocumentation */
+export * from './Backend.ts';

@@ -1,0 +1,7 @@
+import type { Command } from 'commander';
+
+/** A CLI sub-command: adds itself to the program. One file per command in this folder. */
+export type RegisterCommand = (program: Command) => void;
+
+/** Every sub-command of `sluice`, in help order. */
+export const commands: RegisterCommand[] = [];
