@@ -8,7 +8,7 @@ export default class SummaryReporter implements Reporter {
     let failed = 0;
     let skipped = 0;
     const walk = (t: RunnerTask): void => {
-      if (t.type === 'suite' || t.type === 'file') {
+      if (t.type === 'suite') {
         if (t.result?.state === 'fail' && t.tasks.length === 0) failed++;
         for (const c of t.tasks) walk(c);
         return;
