@@ -1,2 +1,2 @@
 /** @packageDocumentation */
-export {};
+export type { Backoff } from './Backoff.ts';
