@@ -99,6 +99,30 @@ export class ManualClock implements Clock {
     throw new Error(`ManualClock.runAll: more than ${limit} timers fired`);
   }
 
+  /**
+   * Keeps firing timers (jumping to each next one) until `promise` settles, then returns its
+   * outcome. Throws when no timer is left and the promise is still pending after flushing.
+   */
+  async runUntil<T>(promise: Promise<T>, limit = 100_000): Promise<T> {
+    let settled = false;
+    const watched = promise.finally(() => {
+      settled = true;
+    });
+    watched.catch(() => {});
+    for (let i = 0; i < limit; i++) {
+      await flushMicrotasks();
+      if (settled) return watched;
+      const at = this.nextTimerAt();
+      if (at === undefined) {
+        await flushMicrotasks(20);
+        if (settled) return watched;
+        throw new Error('ManualClock.runUntil: the promise is pending and no timer is scheduled');
+      }
+      await this.advance(Math.max(0, at - this.time));
+    }
+    throw new Error(`ManualClock.runUntil: more than ${limit} timers fired`);
+  }
+
   /** Sets the absolute time without firing timers (use with care). */
   set(time: number): void {
     this.time = time;

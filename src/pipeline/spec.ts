@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import type { Clock } from '../core/Clock.ts';
+import { parseDuration } from '../core/duration.ts';
+import { isUnrecoverable } from '../core/errors.ts';
+import { validate } from '../core/validate.ts';
+import type { Backoff } from '../resilience/Backoff.ts';
+import { toBackoff } from '../resilience/backoffFactories.ts';
+import type { EngineConfig } from './Engine.ts';
+import type { StreamSource } from './source.ts';
+import type { ConcurrentOptions, ErrorHandler, ProcessFn, Strategy } from './types.ts';
+
+/** Everything the builder collected. @internal */
+export interface PipelineSpec<T, R, S> {
+  readonly source: StreamSource<T>;
+  readonly keyFn: ((item: T) => unknown) | undefined;
+  readonly fn: ProcessFn<T, R, S> | undefined;
+  readonly onError: ErrorHandler<T> | undefined;
+  readonly concurrent: ConcurrentOptions<S> | undefined;
+  readonly name: string;
+  readonly clock: Clock;
+  readonly partitions: number;
+  readonly positionOf?: (item: T) => { partition: number; offset: number } | undefined;
+  readonly idempotencyPrefix?: string;
+}
+
+const int1 = (what: string) => z.number({ error: what }).int(what).min(1, what);
+const fn = (what: string) =>
+  z.custom<(...a: never[]) => unknown>((v) => typeof v === 'function', { error: what });
+
+const concurrentSchema = z.object({
+  maxWorkers: int1('an integer >= 1'),
+  strategy: z
+    .enum(['consistent_hash', 'round_robin', 'broadcast'], {
+      error: 'one of "consistent_hash", "round_robin", "broadcast"',
+    })
+    .optional(),
+  partitions: int1('an integer >= 1').optional(),
+  concurrencyPerWorker: int1('an integer >= 1').optional(),
+  maxInFlight: int1('an integer >= 1').optional(),
+  timeout: z.unknown().optional(),
+  retry: z
+    .object({
+      attempts: int1('an integer >= 1'),
+      backoff: z.unknown().optional(),
+      retryOn: fn('a function (error) => boolean').optional(),
+    })
+    .optional(),
+  supervision: z.record(z.string(), z.unknown()).optional(),
+  setup: fn('a function').optional(),
+  teardown: fn('a function').optional(),
+  clock: z.unknown().optional(),
+});
+
+const DEFAULT_MAX_IN_FLIGHT = 1024;
+const DEFAULT_ITEM_BACKOFF = { initial: '100ms', max: '10s', multiplier: 2, jitter: 'full' } as const;
+
+/** Validates the builder's options and produces the engine configuration. @internal */
+export function buildEngineConfig<T, R, S>(
+  spec: PipelineSpec<T, R, S>,
+  collect: boolean,
+): EngineConfig<T, R, S> {
+  const c = validate(
+    concurrentSchema,
+    spec.concurrent ?? { maxWorkers: 1 },
+    'concurrent',
+  ) as ConcurrentOptions<S>;
+  const strategy: Strategy = c.strategy ?? (spec.keyFn ? 'consistent_hash' : 'round_robin');
+  const partitions = c.partitions ?? spec.partitions;
+  const sup = c.supervision ?? {};
+  const supMaxRestarts = pick(sup, 'maxRestarts', 'max_restarts');
+  let attempts = 1;
+  let backoff: Backoff = toBackoff(DEFAULT_ITEM_BACKOFF);
+  let retryOn: (e: Error) => boolean = () => true;
+  if (c.retry) {
+    attempts = c.retry.attempts;
+    if (c.retry.backoff !== undefined)
+      backoff = toBackoff(c.retry.backoff as never, 'concurrent.retry.backoff');
+    if (c.retry.retryOn) retryOn = c.retry.retryOn;
+  } else if (typeof supMaxRestarts === 'number') {
+    attempts = supMaxRestarts + 1;
+    const b = pick(sup, 'backoff');
+    if (b !== undefined) backoff = toBackoff(b as never, 'concurrent.supervision.backoff');
+  }
+  const guardedRetryOn = (e: Error) => !isUnrecoverable(e) && retryOn(e);
+  const maxWorkers = c.maxWorkers;
+  const owner = new Int32Array(partitions);
+  for (let p = 0; p < partitions; p++) owner[p] = p % maxWorkers;
+  const cfg: EngineConfig<T, R, S> = {
+    source: spec.source,
+    keyFn: spec.keyFn,
+    fn: spec.fn as ProcessFn<T, R, S>,
+    onError: spec.onError,
+    maxWorkers,
+    strategy,
+    partitions,
+    perWorker: c.concurrencyPerWorker ?? 1,
+    maxInFlight: c.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
+    timeoutMs: c.timeout === undefined ? undefined : parseDuration(c.timeout, 'concurrent.timeout'),
+    attempts,
+    backoff,
+    retryOn: guardedRetryOn,
+    clock: (c.clock as Clock | undefined) ?? spec.clock,
+    collect,
+    name: spec.name,
+    setup: c.setup,
+    teardown: c.teardown,
+    idempotencyPrefix: spec.idempotencyPrefix ?? spec.name,
+    partitionOwner: owner,
+  };
+  return spec.positionOf ? { ...cfg, positionOf: spec.positionOf } : cfg;
+}
+
+function pick(o: Record<string, unknown>, ...names: string[]): unknown {
+  for (const n of names) if (o[n] !== undefined) return o[n];
+  return undefined;
+}
