@@ -2,7 +2,8 @@ import type { SerializedError } from '../core/errors.ts';
 
 /**
  * The one storage contract every backend implements (memory, sqlite, postgres, redis).
- * The same conformance suite (`src/backend/conformance.ts`) runs against each implementation.
+ * The same conformance suite (`runBackendConformance` in `src/backend/conformance/`) runs against
+ * each implementation; `docs/backends.md` describes the semantics in prose.
  *
  * Conventions:
  * - Offsets are per (topic, partition), start at 0 and are dense.
@@ -12,6 +13,12 @@ import type { SerializedError } from '../core/errors.ts';
  * - Time is read from the backend's injected `Clock` in TypeScript and passed as a parameter
  *   to SQL/Lua; it is never read inside the database.
  * - Every method may throw `BACKEND_UNAVAILABLE` (retryable) when the server is unreachable.
+ * - Invalid arguments reject with `CONFIG_INVALID` before anything is written; a missing topic
+ *   rejects with `NOT_FOUND`; any call after {@link Backend.close} rejects with `CLOSED`.
+ * - Names (topics, DLQ ids, lease names, nodes) sort in Unicode code point order (bytewise
+ *   UTF-8, like SQL `COLLATE "C"`), never by locale.
+ * - Payloads, headers and metadata are stored as JSON: a read returns
+ *   `JSON.parse(JSON.stringify(value))`, a fresh copy each time.
  */
 export interface Backend {
   /** Backend kind, e.g. `"memory"`, `"sqlite"`, `"postgres"`, `"redis"`. */
@@ -25,6 +32,11 @@ export interface Backend {
    * Appends events. Each event goes to `partition` when given, otherwise to the partition of its
    * `key` (see {@link partitionForKey}), otherwise to partition 0. Returns one result per input,
    * in input order. Appends to one partition keep input order.
+   *
+   * A batch is all-or-nothing: one invalid event (e.g. an out-of-range partition, `CONFIG_INVALID`)
+   * rejects the whole call. Ids are unique per topic: an event whose `id` is already in the topic
+   * (or earlier in the same batch) is **not** appended again; its result is the original
+   * `{id, partition, offset}`. This makes producer retries idempotent.
    */
   append(topic: string, events: readonly AppendInput[], options?: OpOptions): Promise<AppendResult[]>;
   /** Reads up to `limit` events of one partition starting at `fromOffset` (inclusive), in offset order. */
@@ -41,7 +53,9 @@ export interface Backend {
   /**
    * Commits a consumer group's offset (next offset to process) for one partition, atomically
    * with the idempotency markers of the effects done up to it. With `fence`, the commit is
-   * refused with `FENCED` unless the named lease is currently held with exactly that token.
+   * refused with `FENCED` unless the named lease is currently held (unexpired, unreleased) with
+   * exactly that token; a refused commit records nothing. A lower offset than the committed one
+   * leaves the offset unchanged but still records the idempotency keys. The topic is not checked.
    */
   commit(
     group: string,
@@ -155,20 +169,28 @@ export type DeadLetterInput<T = unknown> = Omit<
   'deliveryCount' | 'firstFailedAt' | 'lastFailedAt'
 >;
 
-/** Filter for listing, replaying and purging dead letters. */
+/** Filter for listing, replaying and purging dead letters; the given criteria are combined with AND. */
 export interface DlqFilter {
   source?: string;
   topic?: string;
+  /** Only these ids (an empty list matches nothing). */
   ids?: readonly string[];
   /** Page size (list only). */
   limit?: number;
-  /** Return entries whose id sorts after this (list only; for paging). */
+  /**
+   * Paging cursor (list only): the id of the last entry of the previous page. The page starts
+   * right after that entry in list order (first failure, then id); when that entry no longer
+   * exists the page starts at the beginning, so no remaining entry is skipped.
+   */
   after?: string;
 }
 
 /** Dead-letter storage. */
 export interface DlqStore {
-  /** Stores (or, for an existing id, updates error/attempts and increments `deliveryCount`). */
+  /**
+   * Stores a new entry (`deliveryCount` 1, first and last failure = now) or, for an existing id,
+   * updates error/attempts/`lastFailedAt` and increments `deliveryCount` (other fields are kept).
+   */
   put(entry: DeadLetterInput): Promise<DeadLetter>;
   /** Entries matching the filter, oldest first (by first failure, then id). */
   list(filter?: DlqFilter): Promise<DeadLetter[]>;
@@ -178,8 +200,10 @@ export interface DlqStore {
   count(filter?: DlqFilter): Promise<number>;
   /**
    * Re-appends matching entries to their topic (or `toTopic`) and removes them from the DLQ,
-   * atomically per entry. Entries without a topic and no `toTopic` are left in place.
-   * Returns the replayed ids.
+   * atomically per entry. Entries without a topic (or whose topic does not exist) and no
+   * `toTopic` are left in place; a missing `toTopic` rejects with `NOT_FOUND`. The new event has
+   * a fresh id, the same payload and key (no key: the original partition when the target has
+   * it, else 0) and the header `sluice-dlq-id` = the entry id. Returns the replayed ids.
    */
   replay(filter: DlqFilter, options?: { toTopic?: string }): Promise<string[]>;
   /** Deletes matching entries; returns how many. An empty filter purges everything. */
@@ -195,11 +219,15 @@ export interface Lease {
   readonly expiresAt: number;
 }
 
-/** Leases with fencing tokens. TTLs are measured against the backend's clock. */
+/**
+ * Leases with fencing tokens. TTLs are measured against the backend's clock. A lease is held
+ * while `now < expiresAt`. A holder's token stays its own until the lease is released or taken
+ * by another owner after expiry; it is then never handed out again.
+ */
 export interface LeaseStore {
   /** Acquires the lease when free or expired (or already held by `owner`, which keeps its token). Returns `null` when held by another owner. */
   acquire(name: string, owner: string, ttlMs: number): Promise<Lease | null>;
-  /** Extends a lease still held with the same token; `null` when it was lost (expired and taken, or released). */
+  /** Extends a lease still held with the same token (even if it expired meanwhile, as long as nobody took it); `null` when it was lost (expired and taken, or released). */
   renew(lease: Lease, ttlMs: number): Promise<Lease | null>;
   /** Releases the lease if still held with the same token. Returns whether it was released. */
   release(lease: Lease): Promise<boolean>;
@@ -219,10 +247,10 @@ export interface Member {
 
 /** Membership by heartbeats. */
 export interface MembershipStore {
-  /** Records a heartbeat (joining on first call). */
+  /** Records a heartbeat (joining on first call, with meta `{}` when none is given). `meta` replaces the stored meta; omitted, the stored meta is kept. */
   heartbeat(node: string, meta?: Record<string, unknown>): Promise<void>;
-  /** Members whose last heartbeat is within `failureTimeoutMs` of now, ordered by node name. */
+  /** Members whose last heartbeat is within `failureTimeoutMs` of now (`now - lastHeartbeat <= failureTimeoutMs`), ordered by node name. */
   members(failureTimeoutMs: number): Promise<Member[]>;
-  /** Removes a member (graceful leave). */
+  /** Removes a member (graceful leave); a later heartbeat joins again with a new `joinedAt`. */
   leave(node: string): Promise<void>;
 }

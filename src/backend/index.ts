@@ -1,2 +1,3 @@
 /** @packageDocumentation */
 export * from './Backend.ts';
+export * from './memory/index.ts';

@@ -1,0 +1,7 @@
+/** @packageDocumentation */
+export {
+  createMemoryBackend,
+  MemoryBackend,
+  type MemoryBackendOptions,
+  type MemoryBackendState,
+} from './MemoryBackend.ts';
