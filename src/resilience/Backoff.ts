@@ -1,7 +1,14 @@
 /**
  * A backoff strategy: how long to wait before retry number `attempt`.
- * Implementations are tiny and pure apart from their random source; see `backoff.ts` for
- * the factories (`exponential`, `fixed`, custom).
+ * Implementations are tiny and pure apart from their random source; see `backoffFactories.ts`
+ * for the factories (`backoff.exponential`, `backoff.fixed`, `backoff.custom`) and
+ * `toBackoff` for the configuration shapes.
+ *
+ * @example
+ * ```ts
+ * // A custom strategy: linear growth, capped at 10 seconds.
+ * const linear: Backoff = { next: (attempt) => Math.min(10_000, attempt * 500) };
+ * ```
  */
 export interface Backoff {
   /**
