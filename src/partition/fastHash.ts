@@ -1,0 +1,115 @@
+const encoder = new TextEncoder();
+let scratch = new Uint8Array(256);
+
+/**
+ * MurmurHash3 (x86, 32-bit) of the UTF-8 bytes of `key`, computed without allocating for
+ * ASCII keys. Returns exactly the same value as `murmur3` in `core/hash.ts` (and therefore as
+ * `partitionForKey`), but reads characters directly instead of encoding the string first, which
+ * makes it several times faster on the routing hot path. Non-ASCII keys are encoded into a
+ * reused scratch buffer.
+ *
+ * @example
+ * ```ts
+ * murmur3Utf8('Hello, world!', 0x9747b28c); // 0x24884cba
+ * ```
+ */
+export function murmur3Utf8(key: string, seed = 0): number {
+  const len = key.length;
+  let h = seed | 0;
+  let i = 0;
+  const end4 = len - 3;
+  for (; i < end4; i += 4) {
+    const c0 = key.charCodeAt(i);
+    const c1 = key.charCodeAt(i + 1);
+    const c2 = key.charCodeAt(i + 2);
+    const c3 = key.charCodeAt(i + 3);
+    if ((c0 | c1 | c2 | c3) >= 0x80) return murmur3Bytes(key, seed);
+    let k = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  const rem = len - i;
+  if (rem > 0) {
+    let k = 0;
+    let c = 0;
+    if (rem === 3) {
+      c = key.charCodeAt(i + 2);
+      k ^= c << 16;
+    }
+    if (rem >= 2) {
+      const c1 = key.charCodeAt(i + 1);
+      c |= c1;
+      k ^= c1 << 8;
+    }
+    const c0 = key.charCodeAt(i);
+    if ((c | c0) >= 0x80) return murmur3Bytes(key, seed);
+    k ^= c0;
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
+  }
+  h ^= len;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** Slow path for keys with non-ASCII characters: UTF-8 encode into a reused buffer, then hash. */
+function murmur3Bytes(key: string, seed: number): number {
+  // A UTF-16 code unit expands to at most 3 UTF-8 bytes.
+  if (scratch.length < key.length * 3) scratch = new Uint8Array(key.length * 3);
+  const bytes = scratch;
+  const len = encoder.encodeInto(key, bytes).written;
+  let h = seed | 0;
+  const nblocks = len >>> 2;
+  for (let b = 0; b < nblocks; b++) {
+    const o = b << 2;
+    let k = bytes[o]! | (bytes[o + 1]! << 8) | (bytes[o + 2]! << 16) | (bytes[o + 3]! << 24);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  const tail = nblocks << 2;
+  const rem = len & 3;
+  if (rem > 0) {
+    let k = 0;
+    if (rem === 3) k ^= bytes[tail + 2]! << 16;
+    if (rem >= 2) k ^= bytes[tail + 1]! << 8;
+    k ^= bytes[tail]!;
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
+  }
+  h ^= len;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/**
+ * The MurmurHash3 32-bit finalizer: a bijective mix of a 32-bit integer with full avalanche.
+ * Used to derive independent scores from one key hash (rendezvous hashing).
+ */
+export function fmix32(x: number): number {
+  let h = x | 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** A 32-bit string hash: `(key) => unsigned 32-bit integer`. */
+export type StringHash = (key: string) => number;

@@ -1,0 +1,101 @@
+/** Number of hash slots in a Redis Cluster. */
+export const HASH_SLOTS = 16384;
+
+/** CRC16-XMODEM (CCITT polynomial 0x1021, initial value 0) lookup table. */
+const CRC16_TABLE = (() => {
+  const table = new Uint16Array(256);
+  for (let i = 0; i < 256; i++) {
+    let crc = i << 8;
+    for (let b = 0; b < 8; b++) crc = crc & 0x8000 ? (crc << 1) ^ 0x1021 : crc << 1;
+    table[i] = crc & 0xffff;
+  }
+  return table;
+})();
+
+function crcByte(crc: number, byte: number): number {
+  return ((crc << 8) ^ CRC16_TABLE[((crc >>> 8) ^ byte) & 0xff]!) & 0xffff;
+}
+
+/** CRC16-XMODEM of the UTF-8 bytes of `s[start, end)`, without allocating. */
+function crc16String(s: string, start: number, end: number): number {
+  let crc = 0;
+  for (let i = start; i < end; i++) {
+    let c = s.charCodeAt(i);
+    if (c < 0x80) {
+      crc = crcByte(crc, c);
+    } else if (c < 0x800) {
+      crc = crcByte(crc, 0xc0 | (c >> 6));
+      crc = crcByte(crc, 0x80 | (c & 0x3f));
+    } else {
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < end) {
+        const lo = s.charCodeAt(i + 1);
+        if (lo >= 0xdc00 && lo <= 0xdfff) {
+          const cp = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+          crc = crcByte(crc, 0xf0 | (cp >> 18));
+          crc = crcByte(crc, 0x80 | ((cp >> 12) & 0x3f));
+          crc = crcByte(crc, 0x80 | ((cp >> 6) & 0x3f));
+          crc = crcByte(crc, 0x80 | (cp & 0x3f));
+          i++;
+          continue;
+        }
+      }
+      // A lone surrogate is encoded as U+FFFD, as TextEncoder and Buffer do.
+      if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
+      crc = crcByte(crc, 0xe0 | (c >> 12));
+      crc = crcByte(crc, 0x80 | ((c >> 6) & 0x3f));
+      crc = crcByte(crc, 0x80 | (c & 0x3f));
+    }
+  }
+  return crc;
+}
+
+/**
+ * CRC16-XMODEM (polynomial 0x1021, init 0, no reflection, no final xor) of a string's UTF-8
+ * bytes or of raw bytes: the checksum Redis Cluster uses for key slots.
+ *
+ * @example
+ * ```ts
+ * crc16('123456789'); // 0x31c3
+ * ```
+ */
+export function crc16(data: string | Uint8Array): number {
+  if (typeof data === 'string') return crc16String(data, 0, data.length);
+  let crc = 0;
+  for (let i = 0; i < data.length; i++) crc = crcByte(crc, data[i]!);
+  return crc;
+}
+
+/** The `[start, end)` range of a key that is hashed: the `{tag}` content if non-empty, else all. */
+function tagRange(key: string | Uint8Array): [number, number] {
+  const len = key.length;
+  const at = (i: number) => (typeof key === 'string' ? key.charCodeAt(i) : key[i]!);
+  let s = 0;
+  while (s < len && at(s) !== 0x7b /* { */) s++;
+  if (s === len) return [0, len];
+  let e = s + 1;
+  while (e < len && at(e) !== 0x7d /* } */) e++;
+  if (e === len || e === s + 1) return [0, len];
+  return [s + 1, e];
+}
+
+/**
+ * The Redis Cluster hash slot of a key: `CRC16(key) mod 16384`, hashing only the part between
+ * the first `{` and the next `}` when that part is non-empty (a hash tag), exactly like Redis
+ * `keyHashSlot`. Keys sharing a tag share a slot, so multi-key operations can run on one node.
+ *
+ * Strings are hashed as UTF-8, as Redis clients send them.
+ *
+ * @example
+ * ```ts
+ * hashSlot('123456789');              // 12739
+ * hashSlot('{user1000}.following') === hashSlot('{user1000}.followers'); // true
+ * hashSlot('foo{}{bar}');             // the whole key: the first tag is empty
+ * ```
+ */
+export function hashSlot(key: string | Uint8Array): number {
+  const [start, end] = tagRange(key);
+  if (typeof key === 'string') return crc16String(key, start, end) & (HASH_SLOTS - 1);
+  let crc = 0;
+  for (let i = start; i < end; i++) crc = crcByte(crc, key[i]!);
+  return crc & (HASH_SLOTS - 1);
+}
