@@ -42,16 +42,13 @@ export function sleepWith(
 }
 
 /**
- * The real clock: `Date.now()` and Node timers. Timers are `unref`'d so a pending backoff
- * does not keep the process alive on its own.
+ * The real clock: `Date.now()` and Node timers. Timers keep the process alive like ordinary
+ * `setTimeout` (a pending retry must not let the process exit); long-lived components stop
+ * theirs in `close()`.
  */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, Math.max(0, ms));
-    t.unref?.();
-    return t;
-  },
+  setTimeout: (fn, ms) => setTimeout(fn, Math.max(0, ms)),
   clearTimeout: (t) => clearTimeout(t as NodeJS.Timeout),
   sleep: (ms, signal) =>
     new Promise<void>((resolve, reject) => {
@@ -63,7 +60,6 @@ export const systemClock: Clock = {
         clearTimeout(timer);
         reject(abortError(signal, 'sleep'));
       };
-      // Not unref'd: an awaited sleep must keep the process alive.
       const timer = setTimeout(
         () => {
           signal?.removeEventListener('abort', onAbort);

@@ -1,2 +1,2 @@
 /** @packageDocumentation */
-export {};
+export * from './DeadLetterQueue.ts';

@@ -48,7 +48,7 @@ export interface FailureInfo {
 }
 
 /** Called once per item that failed for good (after its last attempt). */
-export type ErrorHandler<T> = (error: Error, item: T, info: FailureInfo) => void | PromiseLike<void>;
+export type ErrorHandler<T> = (error: Error, item: T, info: FailureInfo) => unknown;
 
 /** A failed item as reported by `collect()`. */
 export interface ItemFailure<T> extends FailureInfo {

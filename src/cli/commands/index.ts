@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
+import { register as demo } from './demo.ts';
 
 /** A CLI sub-command: adds itself to the program. One file per command in this folder. */
 export type RegisterCommand = (program: Command) => void;
 
 /** Every sub-command of `sluice`, in help order. */
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [demo];

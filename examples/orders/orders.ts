@@ -1,0 +1,122 @@
+/**
+ * The order-processing pipeline: validate → check inventory → ship, one customer's orders in
+ * order, different customers in parallel, failures to a dead-letter queue.
+ *
+ * Run it with `npx sluice demo`.
+ */
+import { DeadLetterQueue, type PipelineReport, stream, UnrecoverableError } from 'sluice';
+
+/** An order line. */
+export interface OrderLine {
+  sku: string;
+  qty: number;
+}
+
+/** An incoming order. */
+export interface Order {
+  id: string;
+  customerId: string;
+  lines: OrderLine[];
+}
+
+/** A shipment created for an order. */
+export interface Shipment {
+  orderId: string;
+  customerId: string;
+  trackingNumber: string;
+}
+
+/**
+ * Deterministic orders: `customers` customers, every 97th order has no lines (invalid) and
+ * every 211th asks for a discontinued SKU (rejected by inventory).
+ */
+export function* generateOrders(count: number, customers = 100): Generator<Order> {
+  for (let i = 0; i < count; i++) {
+    const lines: OrderLine[] =
+      i % 97 === 96 ? [] : [{ sku: i % 211 === 210 ? 'DISCONTINUED' : `sku-${i % 13}`, qty: 1 + (i % 3) }];
+    yield { id: `order-${i}`, customerId: `customer-${i % customers}`, lines };
+  }
+}
+
+/** Rejects orders that cannot be processed, without retries. */
+export function validate(order: Order): Order {
+  if (order.lines.length === 0) throw new UnrecoverableError(`order ${order.id} has no lines`);
+  for (const line of order.lines) {
+    if (!Number.isInteger(line.qty) || line.qty < 1) {
+      throw new UnrecoverableError(`order ${order.id} has a bad quantity for ${line.sku}`);
+    }
+  }
+  return order;
+}
+
+/** An inventory service that is briefly unavailable now and then (a retry succeeds). */
+export class Inventory {
+  private calls = 0;
+
+  async reserve(order: Order): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.calls++;
+    if (this.calls % 50 === 0) throw new Error('inventory service unavailable (503)');
+    if (order.lines.some((l) => l.sku === 'DISCONTINUED')) {
+      throw new UnrecoverableError(`order ${order.id}: SKU discontinued`);
+    }
+  }
+}
+
+/** A shipping service that creates each shipment once per idempotency key. */
+export class Shipping {
+  readonly shipments: Shipment[] = [];
+  private readonly byKey = new Map<string, Shipment>();
+
+  async ship(order: Order, idempotencyKey: string): Promise<Shipment> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const existing = this.byKey.get(idempotencyKey);
+    if (existing) return existing;
+    const shipment = {
+      orderId: order.id,
+      customerId: order.customerId,
+      trackingNumber: `TRK-${idempotencyKey}`,
+    };
+    this.byKey.set(idempotencyKey, shipment);
+    this.shipments.push(shipment);
+    return shipment;
+  }
+}
+
+/** What {@link runOrderPipeline} returns. */
+export interface OrderRun {
+  report: PipelineReport;
+  /** Shipments in input order. */
+  shipped: Shipment[];
+  /** Shipments in the order they were created. */
+  shipmentLog: Shipment[];
+  dlq: DeadLetterQueue<Order>;
+}
+
+/** Runs the pipeline over `orders`. */
+export async function runOrderPipeline(
+  orders: Iterable<Order> | AsyncIterable<Order>,
+  options: { maxWorkers?: number; signal?: AbortSignal } = {},
+): Promise<OrderRun> {
+  const inventory = new Inventory();
+  const shipping = new Shipping();
+  const dlq = new DeadLetterQueue<Order>({ source: 'orders' });
+
+  const { results, report } = await stream(orders)
+    .name('orders')
+    .partitionBy((order) => order.customerId)
+    .concurrent({
+      maxWorkers: options.maxWorkers ?? 8,
+      concurrencyPerWorker: 4,
+      retry: { attempts: 3, backoff: { initial: '10ms', max: '100ms', multiplier: 2 } },
+    })
+    .process(async (order, ctx) => {
+      validate(order);
+      await inventory.reserve(order);
+      return shipping.ship(order, ctx.idempotencyKey);
+    })
+    .onError((error, order, info) => dlq.push(order, error, info))
+    .collect(options.signal ? { signal: options.signal } : {});
+
+  return { report, shipped: results, shipmentLog: shipping.shipments, dlq };
+}
