@@ -4,7 +4,8 @@ import { parseDuration } from '../core/duration.ts';
 import { isUnrecoverable } from '../core/errors.ts';
 import { validate } from '../core/validate.ts';
 import type { Backoff } from '../resilience/Backoff.ts';
-import { toBackoff } from '../resilience/backoffFactories.ts';
+import { PartitionAssignment } from '../partition/PartitionAssignment.ts';
+import { toBackoff } from '../resilience/index.ts';
 import type { EngineConfig } from './Engine.ts';
 import type { StreamSource } from './source.ts';
 import type { ConcurrentOptions, ErrorHandler, ProcessFn, Strategy } from './types.ts';
@@ -83,8 +84,14 @@ export function buildEngineConfig<T, R, S>(
   }
   const guardedRetryOn = (e: Error) => !isUnrecoverable(e) && retryOn(e);
   const maxWorkers = c.maxWorkers;
-  const owner = new Int32Array(partitions);
-  for (let p = 0; p < partitions; p++) owner[p] = p % maxWorkers;
+  // Partitions (not keys) are owned by workers: consistent hashing of the partitions over the
+  // worker ids, as a cluster spreads them over nodes.
+  const owners = PartitionAssignment.create({
+    members: Array.from({ length: maxWorkers }, (_, i) => String(i)),
+    partitions,
+    strategy: 'consistent_hash',
+  }).ownersArray();
+  const owner = Int32Array.from(owners, Number);
   const cfg: EngineConfig<T, R, S> = {
     source: spec.source,
     keyFn: spec.keyFn,
