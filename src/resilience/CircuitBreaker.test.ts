@@ -183,6 +183,25 @@ describe('CircuitBreaker', () => {
     expect(breaker.state).toBe('half-open');
   });
 
+  it('results of calls started before the breaker went half-open neither re-open nor close it', async () => {
+    const { breaker, clock } = setup({ halfOpenRequests: 1 });
+    const slowFail = deferred();
+    const slowOk = deferred();
+    const pFail = breaker.execute(() => slowFail.promise).catch(() => undefined);
+    const pOk = breaker.execute(() => slowOk.promise);
+    await fail(breaker, 3);
+    await clock.advance(10_000);
+    expect(breaker.state).toBe('half-open');
+    slowFail.reject(new Error('stale failure'));
+    await pFail;
+    expect(breaker.state).toBe('half-open');
+    slowOk.resolve('stale success');
+    await pOk;
+    expect(breaker.state).toBe('half-open');
+    await breaker.execute(ok);
+    expect(breaker.state).toBe('closed');
+  });
+
   it('isFailure=false errors pass through and count as successes', async () => {
     const { breaker } = setup({ isFailure: (e) => !(e instanceof TypeError) });
     await fail(breaker, 2);
