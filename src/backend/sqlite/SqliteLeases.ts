@@ -1,0 +1,109 @@
+import type { Lease, LeaseStore } from '../Backend.ts';
+import { checkName, checkTtl } from '../common/args.ts';
+import type { SqliteConnection } from './SqliteConnection.ts';
+
+interface LeaseRow {
+  name: string;
+  owner: string | null;
+  token: number;
+  expires_at: number;
+}
+
+/**
+ * SQLite {@link LeaseStore}. A released lease keeps its row (owner `NULL`) so its token is never
+ * handed out again. Part of {@link SqliteBackend}.
+ */
+export class SqliteLeases implements LeaseStore {
+  constructor(private readonly conn: SqliteConnection) {}
+
+  acquire(name: string, owner: string, ttlMs: number): Promise<Lease | null> {
+    return this.conn.run('leases.acquire', () => {
+      checkName('name', name);
+      checkName('owner', owner);
+      checkTtl('ttlMs', ttlMs);
+      return this.conn.write(() => {
+        const now = this.conn.clock.now();
+        const expiresAt = now + ttlMs;
+        const row = this.row(name);
+        if (row === undefined) {
+          this.conn
+            .stmt('INSERT INTO sluice_leases (name, owner, token, expires_at) VALUES (?, ?, 1, ?)')
+            .run(name, owner, expiresAt);
+          return { name, owner, fencingToken: 1, expiresAt };
+        }
+        let token = row.token;
+        if (row.owner !== owner) {
+          if (row.owner !== null && now < row.expires_at) return null;
+          token += 1;
+        }
+        this.conn
+          .stmt('UPDATE sluice_leases SET owner = ?, token = ?, expires_at = ? WHERE name = ?')
+          .run(owner, token, expiresAt, name);
+        return { name, owner, fencingToken: token, expiresAt };
+      });
+    });
+  }
+
+  renew(lease: Lease, ttlMs: number): Promise<Lease | null> {
+    return this.conn.run('leases.renew', () => {
+      checkTtl('ttlMs', ttlMs);
+      const expiresAt = this.conn.clock.now() + ttlMs;
+      const r = this.conn
+        .stmt('UPDATE sluice_leases SET expires_at = ? WHERE name = ? AND owner = ? AND token = ?')
+        .run(expiresAt, lease.name, lease.owner, lease.fencingToken);
+      return r.changes === 0 ? null : { ...lease, expiresAt };
+    });
+  }
+
+  release(lease: Lease): Promise<boolean> {
+    return this.conn.run('leases.release', () => {
+      const r = this.conn
+        .stmt(
+          'UPDATE sluice_leases SET owner = NULL, expires_at = 0 WHERE name = ? AND owner = ? AND token = ?',
+        )
+        .run(lease.name, lease.owner, lease.fencingToken);
+      return r.changes > 0;
+    });
+  }
+
+  get(name: string): Promise<Lease | undefined> {
+    return this.conn.run('leases.get', () => {
+      const row = this.conn
+        .stmt(
+          'SELECT name, owner, token, expires_at FROM sluice_leases WHERE name = ? AND owner IS NOT NULL AND expires_at > ?',
+        )
+        .get(name, this.conn.clock.now()) as LeaseRow | undefined;
+      return row === undefined ? undefined : toLease(row);
+    });
+  }
+
+  list(prefix: string): Promise<Lease[]> {
+    return this.conn.run('leases.list', () => {
+      // substr() compares the prefix literally (no LIKE wildcards to escape); `>=` lets the index seek.
+      const rows = this.conn
+        .stmt(
+          `SELECT name, owner, token, expires_at FROM sluice_leases
+           WHERE name >= @prefix AND substr(name, 1, length(@prefix)) = @prefix AND owner IS NOT NULL AND expires_at > @now
+           ORDER BY name`,
+        )
+        .all({ prefix, now: this.conn.clock.now() }) as LeaseRow[];
+      return rows.map(toLease);
+    });
+  }
+
+  /** Whether `token` is the current, unexpired token of lease `name` (the commit fence). */
+  holdsSync(name: string, token: number, now: number): boolean {
+    const row = this.row(name);
+    return row !== undefined && row.owner !== null && row.token === token && now < row.expires_at;
+  }
+
+  private row(name: string): LeaseRow | undefined {
+    return this.conn
+      .stmt('SELECT name, owner, token, expires_at FROM sluice_leases WHERE name = ?')
+      .get(name) as LeaseRow | undefined;
+  }
+}
+
+function toLease(row: LeaseRow): Lease {
+  return { name: row.name, owner: row.owner ?? '', fencingToken: row.token, expiresAt: row.expires_at };
+}

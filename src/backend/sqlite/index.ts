@@ -1,0 +1,6 @@
+/**
+ * The SQLite backend: `import { createSqliteBackend } from 'sluice/sqlite'`.
+ * @packageDocumentation
+ */
+export { MIGRATIONS, type Migration } from './migrations.ts';
+export { createSqliteBackend, SqliteBackend, type SqliteBackendOptions } from './SqliteBackend.ts';
