@@ -415,7 +415,7 @@ export class Engine<T, R, S> {
       w = this.workers[this.rr]!;
       this.rr = this.rr + 1 === this.workers.length ? 0 : this.rr + 1;
     } else {
-      w = this.workers[cfg.partitionOwner[partition]!]!;
+      w = this.workers[cfg.partitionOwner[partition % cfg.partitionOwner.length]!]!;
     }
     this.enqueue(w, { seq, item, key, partition, offset: pos?.offset, attempts: 0 });
   }

@@ -1,6 +1,14 @@
+import type { LogEvent } from '../backend/Backend.ts';
 import type { Listener } from '../core/events.ts';
-import { Engine, type EngineConfig, type PipelineEvents } from './Engine.ts';
+import { Engine, type EngineConfig, type EngineHooks, type PipelineEvents } from './Engine.ts';
+import { TopicSource, type TopicSourceOptions } from './TopicSource.ts';
 import type { ItemFailure, PipelineReport } from './types.ts';
+
+/** What a launch needs beyond the engine configuration. @internal */
+export interface LaunchExtras {
+  readonly supervision?: Record<string, unknown> | undefined;
+  readonly topic?: { options: TopicSourceOptions; checkpointEveryMs: number | undefined } | undefined;
+}
 
 /**
  * A running pipeline: await {@link PipelineRun.done}, watch events and progress, or stop it
@@ -10,19 +18,78 @@ export class PipelineRun<T, R> {
   /** Resolves with the report when the source is exhausted or the run is stopped; rejects when the run fails (e.g. `MAX_RESTARTS_EXCEEDED`). */
   readonly done: Promise<PipelineReport>;
 
-  private constructor(private readonly engine: Engine<T, R, unknown>) {
-    this.done = engine.done;
+  private constructor(
+    private readonly engine: Engine<T, R, unknown>,
+    private readonly source: TopicSource | undefined,
+    checkpoints: boolean,
+  ) {
+    if (source === undefined) {
+      this.done = engine.done;
+    } else {
+      // A final checkpoint commits whatever finished, whether the run ended well or not.
+      const finalCheckpoint = async () => {
+        source.close();
+        if (checkpoints) await source.checkpoint();
+      };
+      this.done = engine.done.then(
+        async (r) => {
+          await finalCheckpoint();
+          return r;
+        },
+        async (e) => {
+          await finalCheckpoint().catch(() => {});
+          throw e;
+        },
+      );
+    }
+    this.done.catch(() => {});
+  }
+
+  /** Committed offsets by partition (topic sources with `.checkpoint()`). */
+  committedOffsets(): Map<number, number> {
+    return this.source?.committedOffsets() ?? new Map();
+  }
+
+  /** Commits the current safe offsets now (topic sources). */
+  async checkpoint(): Promise<void> {
+    await this.source?.checkpoint();
   }
 
   /** @internal */
   static launch<T, R, S>(
     cfg: EngineConfig<T, R, S>,
-    _supervision: Record<string, unknown> | undefined,
+    extras: LaunchExtras,
     signal: AbortSignal | undefined,
     drainTimeoutMs: number,
   ): PipelineRun<T, R> {
-    const engine = new Engine(cfg);
-    const run = new PipelineRun<T, R>(engine as Engine<T, R, unknown>);
+    const { topic } = extras;
+    let engineCfg = cfg;
+    let source: TopicSource | undefined;
+    if (topic) {
+      source = new TopicSource(topic.options, cfg.clock);
+      const ts = source;
+      engineCfg = {
+        ...cfg,
+        source: ts.events(signal) as unknown as EngineConfig<T, R, S>['source'],
+        positionOf: (e) => ts.positionOf(e as LogEvent),
+        idempotencyPrefix: `${topic.options.group}:${topic.options.topic}`,
+      };
+    }
+    const engine = new Engine(engineCfg);
+    const hooks: EngineHooks<T> = {};
+    if (source) {
+      const ts = source;
+      hooks.onItemDone = (e) => {
+        if (e.offset !== undefined) ts.complete(e.partition, e.offset);
+      };
+      if (topic?.checkpointEveryMs !== undefined) ts.startCheckpoints(topic.checkpointEveryMs);
+    }
+    engine.setHooks(hooks);
+    const run = new PipelineRun<T, R>(
+      engine as Engine<T, R, unknown>,
+      source,
+      topic?.checkpointEveryMs !== undefined,
+    );
     void engine.start(signal, drainTimeoutMs);
     return run;
   }

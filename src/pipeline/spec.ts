@@ -3,11 +3,12 @@ import type { Clock } from '../core/Clock.ts';
 import { parseDuration } from '../core/duration.ts';
 import { isUnrecoverable } from '../core/errors.ts';
 import { validate } from '../core/validate.ts';
-import type { Backoff } from '../resilience/Backoff.ts';
 import { PartitionAssignment } from '../partition/PartitionAssignment.ts';
+import type { Backoff } from '../resilience/Backoff.ts';
 import { toBackoff } from '../resilience/index.ts';
 import type { EngineConfig } from './Engine.ts';
 import type { StreamSource } from './source.ts';
+import type { TopicSourceOptions } from './TopicSource.ts';
 import type { ConcurrentOptions, ErrorHandler, ProcessFn, Strategy } from './types.ts';
 
 /** Everything the builder collected. @internal */
@@ -22,6 +23,10 @@ export interface PipelineSpec<T, R, S> {
   readonly partitions: number;
   readonly positionOf?: (item: T) => { partition: number; offset: number } | undefined;
   readonly idempotencyPrefix?: string;
+  /** Set when the source is a backend topic. */
+  readonly topic?: TopicSourceOptions;
+  /** Checkpoint interval in ms (topic sources). */
+  readonly checkpointEveryMs?: number;
 }
 
 const int1 = (what: string) => z.number({ error: what }).int(what).min(1, what);

@@ -1,10 +1,15 @@
+import { z } from 'zod';
+import type { Backend, LogEvent } from '../backend/Backend.ts';
 import { type Clock, systemClock } from '../core/Clock.ts';
+import type { Duration } from '../core/duration.ts';
 import { parseDuration } from '../core/duration.ts';
 import { configError, SluiceError } from '../core/errors.ts';
 import { DEFAULT_PARTITIONS } from '../core/hash.ts';
+import { validate } from '../core/validate.ts';
 import { PipelineRun } from './PipelineRun.ts';
 import type { StreamSource } from './source.ts';
 import { buildEngineConfig, type PipelineSpec } from './spec.ts';
+import type { TopicSourceOptions } from './TopicSource.ts';
 import type {
   CollectResult,
   ConcurrentOptions,
@@ -66,6 +71,24 @@ export class Stream<T, R = T, S = unknown> {
     return new Stream({ ...this.spec, name });
   }
 
+  /**
+   * Commits consumed offsets of a topic source to its backend every `every` (default 100 ms)
+   * and when the run ends. The committed offset of a partition never passes an event that is
+   * not finished (processed, or failed and handed to `onError`); events finished beyond it are
+   * committed as idempotency markers and skipped after a restart.
+   */
+  checkpoint(options: { every?: Duration; backend?: Backend } = {}): Stream<T, R, S> {
+    const every = options.every === undefined ? 100 : parseDuration(options.every, 'checkpoint.every');
+    if (
+      options.backend !== undefined &&
+      this.spec.topic !== undefined &&
+      options.backend !== this.spec.topic.backend
+    ) {
+      throw configError('checkpoint.backend', 'the backend of the topic source', 'another backend');
+    }
+    return new Stream({ ...this.spec, checkpointEveryMs: every });
+  }
+
   /** Runs to the end of the source and returns the values in input order, the failures and a report. */
   async collect(options: RunOptions = {}): Promise<CollectResult<T, R>> {
     const run = this.launch(true, options);
@@ -96,8 +119,23 @@ export class Stream<T, R = T, S = unknown> {
     }
     const drainTimeoutMs =
       options.drainTimeout === undefined ? 30_000 : parseDuration(options.drainTimeout, 'drainTimeout');
+    if (this.spec.checkpointEveryMs !== undefined && this.spec.topic === undefined) {
+      throw new SluiceError(
+        'CONFIG_INVALID',
+        'Expected the source of a checkpointed pipeline to be a backend topic (stream({ backend, topic, group })), got another source',
+        { context: { field: 'checkpoint' } },
+      );
+    }
     const cfg = buildEngineConfig(this.spec, collect);
-    return PipelineRun.launch(cfg, this.spec.concurrent?.supervision, options.signal, drainTimeoutMs);
+    const topic = this.spec.topic
+      ? { options: this.spec.topic, checkpointEveryMs: this.spec.checkpointEveryMs }
+      : undefined;
+    return PipelineRun.launch(
+      cfg,
+      { supervision: this.spec.concurrent?.supervision, topic },
+      options.signal,
+      drainTimeoutMs,
+    );
   }
 }
 
@@ -109,12 +147,22 @@ export class Stream<T, R = T, S = unknown> {
  * const { results } = await stream([1, 2, 3]).concurrent({ maxWorkers: 2 }).process((n) => n * 2).collect();
  * ```
  */
-export function stream<T>(source: StreamSource<T>, options: { clock?: Clock } = {}): Stream<T, T> {
+export function stream<T>(source: StreamSource<T>, options?: { clock?: Clock }): Stream<T, T>;
+/** Starts a pipeline that consumes a backend topic as a consumer group (see {@link TopicSourceOptions}). */
+export function stream<T = unknown>(
+  source: TopicSourceOptions,
+  options?: { clock?: Clock },
+): Stream<LogEvent<T>, LogEvent<T>>;
+export function stream<T>(
+  source: StreamSource<T> | TopicSourceOptions,
+  options: { clock?: Clock } = {},
+): Stream<T, T> {
   if (source === null || source === undefined || typeof source !== 'object') {
     throw configError('source', 'an array, an iterable, an async iterable or a Readable stream', source);
   }
+  if (isTopicSource(source)) return fromTopic(source, options) as unknown as Stream<T, T>;
   return new Stream<T, T>({
-    source,
+    source: source as StreamSource<T>,
     keyFn: undefined,
     fn: undefined,
     onError: undefined,
@@ -124,3 +172,61 @@ export function stream<T>(source: StreamSource<T>, options: { clock?: Clock } = 
     partitions: DEFAULT_PARTITIONS,
   });
 }
+
+function isTopicSource(s: object): s is TopicSourceOptions {
+  const o = s as Partial<TopicSourceOptions>;
+  return typeof o.topic === 'string' && typeof o.group === 'string' && typeof o.backend === 'object';
+}
+
+const topicSchema = z.object({
+  backend: z.custom<Backend>(
+    (b) => typeof b === 'object' && b !== null && typeof (b as Backend).read === 'function',
+    {
+      error: 'a Backend',
+    },
+  ),
+  topic: z.string({ error: 'a non-empty string' }).min(1, 'a non-empty string'),
+  group: z.string({ error: 'a non-empty string' }).min(1, 'a non-empty string'),
+  partitions: z.array(z.number().int().min(0), { error: 'an array of partition numbers' }).optional(),
+  batchSize: z
+    .number({ error: 'an integer >= 1' })
+    .int('an integer >= 1')
+    .min(1, 'an integer >= 1')
+    .optional(),
+  follow: z.boolean({ error: 'a boolean' }).optional(),
+  pollInterval: z.number({ error: 'a number >= 1' }).min(1, 'a number >= 1').optional(),
+});
+
+/**
+ * Consumes a backend topic as consumer group `group`, from its committed offsets. Items are the
+ * log events; by default they are partitioned by the event key (or partition), so per-key order
+ * is the log's order. Combine with `.checkpoint()` to commit progress and resume after a crash.
+ *
+ * @example
+ * ```ts
+ * await stream.fromTopic({ backend, topic: 'orders', group: 'shipping' })
+ *   .concurrent({ maxWorkers: 8 })
+ *   .process((e, ctx) => ship(e.payload, ctx.idempotencyKey))
+ *   .checkpoint({ every: '100ms' })
+ *   .run();
+ * ```
+ */
+export function fromTopic<T = unknown>(
+  options: TopicSourceOptions,
+  streamOptions: { clock?: Clock } = {},
+): Stream<LogEvent<T>, LogEvent<T>> {
+  validate(topicSchema, options, 'source');
+  return new Stream<LogEvent<T>, LogEvent<T>>({
+    source: [],
+    keyFn: (e) => e.key ?? `#${e.partition}`,
+    fn: undefined,
+    onError: undefined,
+    concurrent: undefined,
+    name: options.group,
+    clock: streamOptions.clock ?? systemClock,
+    partitions: DEFAULT_PARTITIONS,
+    topic: options,
+  });
+}
+
+stream.fromTopic = fromTopic;
