@@ -1,0 +1,101 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Backend } from '../backend/Backend.ts';
+import { configError, SluiceError } from '../core/errors.ts';
+
+/** The SQLite file used by `sqlite` without a path. */
+export const DEFAULT_SQLITE_PATH = '.sluice/sluice.db';
+
+/** A parsed backend spec: which backend and where. */
+export type BackendSpec =
+  | { kind: 'memory' }
+  | { kind: 'sqlite'; path: string }
+  | { kind: 'postgres'; url: string }
+  | { kind: 'redis'; url: string };
+
+/**
+ * Parses a backend spec string: `memory`, `sqlite` or `sqlite:<path>` (default
+ * {@link DEFAULT_SQLITE_PATH}), `postgres://...` / `postgresql://...`, `redis://...` / `rediss://...`.
+ * Anything else throws `CONFIG_INVALID` naming `backend`.
+ *
+ * @example
+ * ```ts
+ * parseBackendSpec('sqlite:/var/lib/sluice.db'); // { kind: 'sqlite', path: '/var/lib/sluice.db' }
+ * ```
+ */
+export function parseBackendSpec(spec: string): BackendSpec {
+  const s = spec.trim();
+  if (s === 'memory') return { kind: 'memory' };
+  if (s === 'sqlite') return { kind: 'sqlite', path: DEFAULT_SQLITE_PATH };
+  if (s.startsWith('sqlite:')) {
+    const path = s.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    return { kind: 'sqlite', path: path === '' ? DEFAULT_SQLITE_PATH : path };
+  }
+  if (/^postgres(ql)?:\/\/./.test(s)) return { kind: 'postgres', url: s };
+  if (/^rediss?:\/\/./.test(s)) return { kind: 'redis', url: s };
+  throw configError('backend', 'one of "memory", "sqlite:<path>", "postgres://..." or "redis://..."', spec);
+}
+
+/** The backend spec from a CLI option, else env `SLUICE_BACKEND`, else `sqlite` (the default file). */
+export function backendSpecFrom(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return option ?? env.SLUICE_BACKEND ?? 'sqlite';
+}
+
+type Factory = (options: Record<string, unknown>) => Backend | Promise<Backend>;
+
+/**
+ * Opens the backend a spec names (see {@link parseBackendSpec}). Drivers are loaded only when
+ * used: the subpath module of the backend is imported dynamically. A SQLite file's folder is
+ * created when missing. The caller closes the backend.
+ *
+ * @example
+ * ```ts
+ * const backend = await openBackend(process.env.SLUICE_BACKEND ?? 'sqlite:.sluice/sluice.db');
+ * try { console.log(await backend.dlq.count()); } finally { await backend.close(); }
+ * ```
+ */
+export async function openBackend(spec: string): Promise<Backend> {
+  const parsed = parseBackendSpec(spec);
+  switch (parsed.kind) {
+    case 'memory': {
+      const { createMemoryBackend } = await import('../backend/memory/index.ts');
+      return createMemoryBackend();
+    }
+    case 'sqlite': {
+      if (parsed.path !== ':memory:') mkdirSync(dirname(resolve(parsed.path)), { recursive: true });
+      const { createSqliteBackend } = await import('../backend/sqlite/index.ts');
+      return createSqliteBackend({ path: parsed.path });
+    }
+    case 'postgres':
+      return openByFactory('../backend/postgres/index.ts', 'createPostgresBackend', {
+        connectionString: parsed.url,
+      });
+    case 'redis':
+      return openByFactory('../backend/redis/index.ts', 'createRedisBackend', { url: parsed.url });
+  }
+}
+
+async function openByFactory(
+  modulePath: string,
+  factoryName: string,
+  options: Record<string, unknown>,
+): Promise<Backend> {
+  let mod: Record<string, unknown>;
+  try {
+    // Sources run as .ts (tsx), the published package as .js.
+    const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+    const url = new URL(modulePath.replace(/\.ts$/, ext), import.meta.url).href;
+    mod = (await import(url)) as Record<string, unknown>;
+  } catch (e) {
+    throw new SluiceError('CONFIG_INVALID', `The backend module ${modulePath} could not be loaded`, {
+      cause: e,
+      context: { field: 'backend' },
+    });
+  }
+  const factory = mod[factoryName];
+  if (typeof factory !== 'function')
+    throw new SluiceError('CONFIG_INVALID', `The backend module does not export ${factoryName}()`, {
+      context: { field: 'backend' },
+    });
+  return (factory as Factory)(options);
+}
