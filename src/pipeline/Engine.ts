@@ -195,8 +195,11 @@ export class Engine<T, R, S> {
     return this.inFlight;
   }
 
-  /** Starts workers and the source pump. */
-  async start(signal?: AbortSignal, drainTimeoutMs = 30_000): Promise<void> {
+  /**
+   * Starts workers and the source pump. `boot` replaces the default worker start (all workers
+   * at once) — supervision uses it to start workers as supervised children.
+   */
+  async start(signal?: AbortSignal, drainTimeoutMs = 30_000, boot?: () => Promise<void>): Promise<void> {
     if (signal) {
       const onAbort = () => this.stop('aborted', drainTimeoutMs);
       if (signal.aborted) onAbort();
@@ -204,12 +207,32 @@ export class Engine<T, R, S> {
       this.done.finally(() => signal.removeEventListener('abort', onAbort)).catch(() => {});
     }
     try {
-      await Promise.all(this.workers.map((w) => this.bootWorker(w)));
+      if (boot) await boot();
+      else await Promise.all(this.workers.map((w) => this.bootWorker(w)));
     } catch (e) {
       this.fail(e);
       return;
     }
     void this.pump();
+  }
+
+  /** Number of workers. */
+  get workerCount(): number {
+    return this.workers.length;
+  }
+
+  /** Starts worker `workerId` for the first time (runs `setup`). */
+  async startWorker(workerId: number): Promise<void> {
+    const w = this.workers[workerId];
+    if (!w || w.alive || this.finished) return;
+    await this.bootWorker(w);
+    this.schedule(w);
+  }
+
+  /** Pauses a worker (no new items start on it) without counting a crash. */
+  pauseWorker(workerId: number): void {
+    const w = this.workers[workerId];
+    if (w) w.alive = false;
   }
 
   /**
@@ -241,7 +264,10 @@ export class Engine<T, R, S> {
     this.checkDone();
   }
 
-  /** Marks a worker crashed: it stops taking items until {@link reviveWorker}. */
+  /**
+   * Marks a worker crashed: it stops taking items until {@link reviveWorker}; its queued items
+   * (and the one it crashed with, first) wait for it. Only used under supervision.
+   */
   crashWorker(workerId: number, error: Error): void {
     const w = this.workers[workerId];
     if (!w || !w.alive) return;
@@ -250,8 +276,7 @@ export class Engine<T, R, S> {
     this.events.emit('worker_crashed', { workerId, error });
     const { teardown } = this.cfg;
     if (teardown) Promise.resolve(teardown(w.state, { workerId })).catch(() => {});
-    if (this.hooks.onWorkerCrash) this.hooks.onWorkerCrash(workerId, error);
-    else void this.reviveWorker(workerId).catch((e) => this.fail(e));
+    this.hooks.onWorkerCrash?.(workerId, error);
   }
 
   /** Restarts a crashed worker (runs `setup` again); it resumes its queued items in order. */
@@ -532,7 +557,7 @@ export class Engine<T, R, S> {
     }
     const error = toError(value);
     const code = (error as { code?: unknown }).code;
-    if (code === 'WORKER_CRASHED' && !this.stopping) {
+    if (code === 'WORKER_CRASHED' && !this.stopping && this.hooks.onWorkerCrash !== undefined) {
       // The worker died with this item: the item is not charged an attempt and runs again,
       // first in its key, once the worker is back.
       e.attempts--;

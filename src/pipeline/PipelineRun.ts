@@ -1,6 +1,8 @@
 import type { LogEvent } from '../backend/Backend.ts';
 import type { Listener } from '../core/events.ts';
+import type { CircuitBreaker } from '../resilience/CircuitBreaker.ts';
 import { Engine, type EngineConfig, type EngineHooks, type PipelineEvents } from './Engine.ts';
+import { parseSupervision, superviseEngine } from './supervise.ts';
 import { TopicSource, type TopicSourceOptions } from './TopicSource.ts';
 import type { ItemFailure, PipelineReport } from './types.ts';
 
@@ -22,26 +24,29 @@ export class PipelineRun<T, R> {
     private readonly engine: Engine<T, R, unknown>,
     private readonly source: TopicSource | undefined,
     checkpoints: boolean,
+    stopSupervisor: (() => Promise<void>) | undefined,
+    /** The circuit breaker shared by the workers, when `supervision.circuitBreaker` is set. */
+    readonly breaker: CircuitBreaker | undefined,
   ) {
-    if (source === undefined) {
-      this.done = engine.done;
-    } else {
-      // A final checkpoint commits whatever finished, whether the run ended well or not.
-      const finalCheckpoint = async () => {
+    // After the engine settles: stop the workers' supervisor, then (topic sources) commit
+    // whatever finished, whether the run ended well or not.
+    const wrapUp = async () => {
+      await stopSupervisor?.().catch(() => {});
+      if (source) {
         source.close();
         if (checkpoints) await source.checkpoint();
-      };
-      this.done = engine.done.then(
-        async (r) => {
-          await finalCheckpoint();
-          return r;
-        },
-        async (e) => {
-          await finalCheckpoint().catch(() => {});
-          throw e;
-        },
-      );
-    }
+      }
+    };
+    this.done = engine.done.then(
+      async (r) => {
+        await wrapUp();
+        return r;
+      },
+      async (e) => {
+        await wrapUp().catch(() => {});
+        throw e;
+      },
+    );
     this.done.catch(() => {});
   }
 
@@ -84,13 +89,34 @@ export class PipelineRun<T, R> {
       };
       if (topic?.checkpointEveryMs !== undefined) ts.startCheckpoints(topic.checkpointEveryMs);
     }
+    let boot: (() => Promise<void>) | undefined;
+    let stopSupervisor: (() => Promise<void>) | undefined;
+    let breaker: CircuitBreaker | undefined;
+    if (extras.supervision !== undefined) {
+      const sup = parseSupervision(extras.supervision, cfg.clock);
+      breaker = sup.breaker;
+      if (breaker) {
+        const b = breaker;
+        hooks.guard = (attempt, sig) => b.execute(async () => attempt(), sig);
+        // While the breaker is open, items wait for it instead of failing.
+        hooks.guardRetryDelay = (e) => {
+          const after = (e as { context?: { retryAfterMs?: unknown } }).context?.retryAfterMs;
+          return typeof after === 'number' ? Math.max(1, after) : 50;
+        };
+      }
+      const supervised = superviseEngine(engine, sup, cfg.clock, hooks);
+      boot = supervised.boot;
+      stopSupervisor = supervised.stop;
+    }
     engine.setHooks(hooks);
     const run = new PipelineRun<T, R>(
       engine as Engine<T, R, unknown>,
       source,
       topic?.checkpointEveryMs !== undefined,
+      stopSupervisor,
+      breaker,
     );
-    void engine.start(signal, drainTimeoutMs);
+    void engine.start(signal, drainTimeoutMs, boot);
     return run;
   }
 
