@@ -39,7 +39,8 @@ export class ConsistentHash implements MembershipPartitioner<string> {
   /** The member owning `key`. */
   route(key: string): string {
     const ring = this.ring;
-    return ring.names[ring.owners[ring.indexOf(this.hash(key) >>> 0)]!]!;
+    const h = this.hash === defaultRingHash ? murmur3Utf8(key) : this.hash(key) >>> 0;
+    return ring.direct[h >>> ring.shift] ?? ring.names[ring.owners[ring.indexOf(h)]!]!;
   }
 
   /**

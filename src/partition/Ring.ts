@@ -15,7 +15,13 @@ export class Ring {
   readonly owners: Uint32Array;
   /** `table[b]` is the index of the first point >= `b << shift`. */
   private readonly table: Uint32Array;
-  private readonly shift: number;
+  /** Hash bits dropped to get a bucket of the lookup table. */
+  readonly shift: number;
+  /**
+   * `direct[b]` is the member owning every hash of bucket `b` when no point falls inside the
+   * bucket (most buckets), else `undefined` and the points must be searched.
+   */
+  readonly direct: (string | undefined)[];
   /** Number of points per member index. */
   readonly pointCounts: Uint32Array;
 
@@ -57,9 +63,9 @@ export class Ring {
       this.points[i] = (v - r) / RANK_SPACE;
       this.owners[i] = byName[r]!;
     }
-    // Lookup table: about two buckets per point, at most 2^20 buckets.
+    // Lookup table: about four buckets per point, at most 2^20 buckets.
     let bits = 8;
-    while (bits < 20 && 2 ** bits < total * 2) bits++;
+    while (bits < 20 && 2 ** bits < total * 4) bits++;
     this.shift = 32 - bits;
     const size = 2 ** bits;
     this.table = new Uint32Array(size + 1);
@@ -70,6 +76,12 @@ export class Ring {
       this.table[b] = j;
     }
     this.table[size] = total;
+    this.direct = new Array<string | undefined>(size);
+    for (let b = 0; b < size; b++) {
+      const first = this.table[b]!;
+      const pointInside = first < this.table[b + 1]!;
+      this.direct[b] = pointInside ? undefined : names[this.owners[first === total ? 0 : first]!];
+    }
   }
 
   /** Number of points on the ring. */
