@@ -1,0 +1,351 @@
+import type {
+  AppendInput,
+  AppendResult,
+  Backend,
+  CommitOptions,
+  LogEvent,
+  OpOptions,
+  TopicInfo,
+} from '../Backend.ts';
+import {
+  checkKeys,
+  checkName,
+  checkNonNegativeInt,
+  checkPartition,
+  checkPartitionCount,
+  checkPartitionIndex,
+  prepareEvents,
+} from '../common/args.ts';
+import { fencedError, topicNotFound } from '../common/errors.ts';
+import { decodeJson } from '../common/json.ts';
+import { insertEvents, isDuplicateIdRace } from './appendEvents.ts';
+import { type PostgresBackendOptions, resolveOptions } from './options.ts';
+import { PgConnection, type PgTopic } from './PgConnection.ts';
+import type { PgListenerState } from './PgListener.ts';
+import { PostgresDlq } from './PostgresDlq.ts';
+import { PostgresLeases } from './PostgresLeases.ts';
+import { PostgresMembership } from './PostgresMembership.ts';
+
+/** Lifecycle of a {@link PostgresBackend}. */
+export type PostgresBackendState = 'open' | 'closed';
+
+interface EventRow {
+  event_offset: string;
+  id: string;
+  key: string | null;
+  payload: string;
+  headers: string | null;
+  ts: string;
+}
+
+/** How often an append is run again after losing a race on a new id to another process. */
+const ID_RACE_RETRIES = 5;
+
+/**
+ * The PostgreSQL backend: a durable log, consumer offsets, dead letters, leases and membership
+ * shared by every process and host that connects to the same database and schema.
+ *
+ * - The schema is created and migrated on first use by numbered migrations, under an advisory
+ *   lock, so any number of processes may start at once.
+ * - Time is always the backend's clock, passed to SQL as a parameter; the server's `now()` is
+ *   never used, so tests drive expiry with `ManualClock` and hosts agree on one rule.
+ * - An append is one transaction: it locks the offset counters of the partitions it touches,
+ *   so offsets are dense and a reader never sees a later offset before an earlier one.
+ * - A commit is one statement (so one transaction) that checks the fencing lease, moves the
+ *   offset monotonically and records the idempotency keys.
+ * - `watch()` rides on `LISTEN/NOTIFY` through one extra connection that reconnects by itself;
+ *   it is a wake-up hint only, readers still poll.
+ * - When the server is unreachable, operations reject with `BACKEND_UNAVAILABLE` (retryable)
+ *   within the connection/query timeouts; the pool recovers by itself when the server is back.
+ *
+ * @example
+ * ```ts
+ * import { createPostgresBackend } from 'sluice/postgres';
+ *
+ * const backend = await createPostgresBackend({ connectionString: 'postgres://postgres@127.0.0.1:5432/app' });
+ * await backend.ensureTopic('orders', { partitions: 8 });
+ * const [pos] = await backend.append('orders', [{ key: 'customer-1', payload: { total: 42 } }]);
+ * const stop = backend.watch('orders', (partition) => console.log('new events in', partition));
+ * await backend.commit('billing', 'orders', pos.partition, pos.offset + 1);
+ * stop();
+ * await backend.close();
+ * ```
+ */
+export class PostgresBackend implements Backend {
+  readonly kind = 'postgres';
+  readonly dlq: PostgresDlq;
+  readonly leases: PostgresLeases;
+  readonly membership: PostgresMembership;
+  /** The schema holding this backend's tables. */
+  readonly schema: string;
+
+  private readonly conn: PgConnection;
+
+  constructor(options: PostgresBackendOptions = {}) {
+    this.conn = new PgConnection(resolveOptions(options));
+    this.schema = this.conn.schema;
+    this.leases = new PostgresLeases(this.conn);
+    this.membership = new PostgresMembership(this.conn);
+    this.dlq = new PostgresDlq(this.conn);
+  }
+
+  /** `open` until {@link close}. */
+  get state(): PostgresBackendState {
+    return this.conn.isClosed ? 'closed' : 'open';
+  }
+
+  /** State of the `LISTEN` connection (`idle` until the first `watch()`). */
+  get listenerState(): PgListenerState {
+    return this.conn.listener?.state ?? 'idle';
+  }
+
+  /** Migration versions this instance applied when it started (empty when another process already had). */
+  get appliedMigrations(): readonly number[] {
+    return this.conn.applied;
+  }
+
+  /**
+   * Connects and brings the schema up to date (once; other calls wait for it). Every operation
+   * does this on first use; call it to fail fast at startup. Rejects with `BACKEND_UNAVAILABLE`
+   * when the server cannot be reached (a later call tries again).
+   */
+  async ready(): Promise<void> {
+    await this.conn.query('ready', 'SELECT 1', []);
+  }
+
+  async ensureTopic(topic: string, options: { partitions: number }): Promise<TopicInfo> {
+    this.conn.ensureOpen();
+    checkName('topic', topic);
+    const partitions = checkPartitionCount(options?.partitions);
+    const s = this.conn.s;
+    // One statement: the topic and its partition counters appear together or not at all. A
+    // concurrent creator with another count waits on the unique name, then inserts nothing.
+    await this.conn.query(
+      'ensureTopic',
+      `WITH t AS (
+         INSERT INTO ${s}.topics (name, partitions, created_at) VALUES ($1, $2, $3)
+         ON CONFLICT (name) DO NOTHING
+         RETURNING topic_id, partitions
+       )
+       INSERT INTO ${s}.partitions (topic_id, partition, next_offset)
+       SELECT t.topic_id, g, 0 FROM t, generate_series(0, t.partitions - 1) AS g`,
+      [topic, partitions, this.conn.clock.now()],
+      undefined,
+      false,
+    );
+    const t = await this.requireTopic('ensureTopic', topic);
+    return { ...t.info };
+  }
+
+  async topicInfo(topic: string): Promise<TopicInfo | undefined> {
+    this.conn.ensureOpen();
+    const t = await this.conn.topic('topicInfo', topic);
+    return t === undefined ? undefined : { ...t.info };
+  }
+
+  async append(topic: string, events: readonly AppendInput[], options?: OpOptions): Promise<AppendResult[]> {
+    this.conn.ensureOpen();
+    const signal = options?.signal;
+    const t = await this.requireTopic('append', topic, signal);
+    const prepared = prepareEvents(events, t.info.partitions);
+    if (prepared.length === 0) return [];
+    await this.conn.listenerSettled();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.conn.tx('append', signal, (db) => insertEvents(this.conn, db, t, prepared));
+      } catch (e) {
+        if (attempt < ID_RACE_RETRIES && isDuplicateIdRace(e)) continue;
+        throw e;
+      }
+    }
+  }
+
+  async read(
+    topic: string,
+    partition: number,
+    fromOffset: number,
+    limit: number,
+    options?: OpOptions,
+  ): Promise<LogEvent[]> {
+    this.conn.ensureOpen();
+    const signal = options?.signal;
+    const t = await this.requireTopic('read', topic, signal);
+    checkPartition(partition, t.info.partitions);
+    checkNonNegativeInt('fromOffset', fromOffset);
+    checkNonNegativeInt('limit', limit);
+    if (limit === 0) return [];
+    // Offsets are dense, so the window is also bounded above: a pure index range scan.
+    const { rows } = await this.conn.query<EventRow>(
+      'read',
+      `SELECT event_offset, id, key, payload::text AS payload, headers::text AS headers, ts
+       FROM ${this.conn.s}.events
+       WHERE topic_id = $1 AND partition = $2 AND event_offset >= $3 AND event_offset < $3::bigint + $4
+       ORDER BY event_offset LIMIT $4`,
+      [t.topicId, partition, fromOffset, limit],
+      signal,
+    );
+    return rows.map((r) => {
+      const ev: { -readonly [K in keyof LogEvent]: LogEvent[K] } = {
+        topic,
+        partition,
+        offset: Number(r.event_offset),
+        id: r.id,
+        payload: decodeJson(r.payload),
+        timestamp: Number(r.ts),
+      };
+      if (r.key !== null) ev.key = r.key;
+      if (r.headers !== null) ev.headers = decodeJson<Record<string, string>>(r.headers);
+      return ev;
+    });
+  }
+
+  async endOffset(topic: string, partition: number): Promise<number> {
+    this.conn.ensureOpen();
+    const t = await this.requireTopic('endOffset', topic);
+    checkPartition(partition, t.info.partitions);
+    const { rows } = await this.conn.query<{ next_offset: string }>(
+      'endOffset',
+      `SELECT next_offset FROM ${this.conn.s}.partitions WHERE topic_id = $1 AND partition = $2`,
+      [t.topicId, partition],
+    );
+    return Number(rows[0]?.next_offset ?? 0);
+  }
+
+  async commit(
+    group: string,
+    topic: string,
+    partition: number,
+    offset: number,
+    options: CommitOptions = {},
+  ): Promise<void> {
+    this.conn.ensureOpen();
+    checkName('group', group);
+    checkName('topic', topic);
+    checkPartitionIndex(partition);
+    checkNonNegativeInt('offset', offset);
+    const keys =
+      options.idempotencyKeys === undefined ? [] : checkKeys('idempotencyKeys', options.idempotencyKeys);
+    const fence = options.fence;
+    // A fence that cannot name a lease or token cannot match one: refused like any stale token.
+    if (fence !== undefined && (typeof fence.lease !== 'string' || !Number.isSafeInteger(fence.token))) {
+      throw fencedError(fence, { group, topic, partition });
+    }
+    const s = this.conn.s;
+    const params: unknown[] = [group, topic, partition, offset, this.conn.clock.now(), [...keys]];
+    let fenceSql = 'SELECT 1 AS ok';
+    if (fence !== undefined) {
+      params.push(fence.lease, fence.token);
+      // FOR SHARE: nobody can take the lease over (UPDATE its row) until this commit is done.
+      fenceSql = `SELECT 1 AS ok FROM ${s}.leases
+        WHERE name = $7 AND owner IS NOT NULL AND token = $8 AND expires_at > $5 FOR SHARE`;
+    }
+    // One statement, hence one transaction: the fence check, the monotonic offset update and the
+    // idempotency markers. Both writes read the fence: when it is empty nothing is written.
+    const { rows } = await this.conn.query<{ ok: string }>(
+      'commit',
+      `WITH fence AS (${fenceSql}),
+       moved AS (
+         INSERT INTO ${s}.offsets AS o (grp, topic, partition, committed_offset, updated_at)
+         SELECT $1, $2, $3, $4, $5 FROM fence
+         ON CONFLICT (grp, topic, partition) DO UPDATE
+           SET committed_offset = GREATEST(o.committed_offset, excluded.committed_offset),
+               updated_at = excluded.updated_at
+           WHERE excluded.committed_offset > o.committed_offset
+       ),
+       marked AS (
+         INSERT INTO ${s}.processed (grp, key, processed_at)
+         SELECT $1, k, $5 FROM unnest($6::text[]) AS k WHERE EXISTS (SELECT 1 FROM fence)
+         ON CONFLICT (grp, key) DO NOTHING
+       )
+       SELECT count(*) AS ok FROM fence`,
+      params,
+      options.signal,
+      false,
+    );
+    if (fence !== undefined && Number(rows[0]?.ok ?? 0) === 0) {
+      throw fencedError(fence, { group, topic, partition });
+    }
+  }
+
+  async committed(group: string, topic: string, partition: number): Promise<number> {
+    this.conn.ensureOpen();
+    const { rows } = await this.conn.query<{ committed_offset: string }>(
+      'committed',
+      `SELECT committed_offset FROM ${this.conn.s}.offsets WHERE grp = $1 AND topic = $2 AND partition = $3`,
+      [group, topic, partition],
+    );
+    return Number(rows[0]?.committed_offset ?? 0);
+  }
+
+  async processed(group: string, keys: readonly string[]): Promise<Set<string>> {
+    this.conn.ensureOpen();
+    checkKeys('keys', keys);
+    if (keys.length === 0) return new Set();
+    const { rows } = await this.conn.query<{ key: string }>(
+      'processed',
+      `SELECT key FROM ${this.conn.s}.processed WHERE grp = $1 AND key = ANY($2::text[])`,
+      [group, [...keys]],
+    );
+    return new Set(rows.map((r) => r.key));
+  }
+
+  async markProcessed(group: string, keys: readonly string[]): Promise<void> {
+    this.conn.ensureOpen();
+    checkName('group', group);
+    checkKeys('keys', keys);
+    if (keys.length === 0) return;
+    await this.conn.query(
+      'markProcessed',
+      `INSERT INTO ${this.conn.s}.processed (grp, key, processed_at)
+       SELECT $1, k, $3 FROM unnest($2::text[]) AS k
+       ON CONFLICT (grp, key) DO NOTHING`,
+      [group, [...keys], this.conn.clock.now()],
+      undefined,
+      false,
+    );
+  }
+
+  /**
+   * Calls `onAppend(partition)` when events are appended to `topic` by any process using this
+   * schema (with `notify` on). Only a hint: notifications sent while the `LISTEN` connection is
+   * down are lost, so readers must still poll with a bounded interval.
+   */
+  watch(topic: string, onAppend: (partition: number) => void): () => void {
+    return this.conn.watch(topic, onAppend);
+  }
+
+  /** Closes the `LISTEN` connection and the pool, after in-flight operations finish. Idempotent. */
+  close(): Promise<void> {
+    return this.conn.close();
+  }
+
+  private async requireTopic(what: string, topic: string, signal?: AbortSignal): Promise<PgTopic> {
+    const t = await this.conn.topic(what, topic, signal);
+    if (t === undefined) throw topicNotFound(topic);
+    return t;
+  }
+}
+
+/**
+ * Creates a {@link PostgresBackend}, connects and migrates its schema. Rejects with
+ * `CONFIG_INVALID` for bad options and `BACKEND_UNAVAILABLE` when the server cannot be reached.
+ *
+ * @example
+ * ```ts
+ * const backend = await createPostgresBackend({
+ *   connectionString: process.env.DATABASE_URL,
+ *   schema: 'sluice',
+ *   pool: { max: 20 },
+ * });
+ * ```
+ */
+export async function createPostgresBackend(options: PostgresBackendOptions = {}): Promise<PostgresBackend> {
+  const backend = new PostgresBackend(options);
+  try {
+    await backend.ready();
+  } catch (e) {
+    await backend.close();
+    throw e;
+  }
+  return backend;
+}
