@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { register as demo } from './demo.ts';
+import { register as run } from './run.ts';
 
 /** A CLI sub-command: adds itself to the program. One file per command in this folder. */
 export type RegisterCommand = (program: Command) => void;
 
 /** Every sub-command of `sluice`, in help order. */
-export const commands: RegisterCommand[] = [demo];
+export const commands: RegisterCommand[] = [demo, run];
