@@ -570,6 +570,13 @@ describe('API', () => {
       [
         {
           strategy: 'one_for_one',
+          children: [{ id: 'a', start: () => null, healthCheck: { interval: 0, check: () => true } }],
+        },
+        'Expected `children.0.healthCheck.interval` to be a duration >= 1ms, got 0',
+      ],
+      [
+        {
+          strategy: 'one_for_one',
           children: [
             { id: 'a', start: () => null },
             { id: 'a', start: () => null },

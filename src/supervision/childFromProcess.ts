@@ -1,11 +1,26 @@
 import { type SpawnOptions, spawn } from 'node:child_process';
-import { SluiceError } from '../core/errors.ts';
+import { configError, SluiceError } from '../core/errors.ts';
 import type { ChildHandle, ChildStart, ChildStartContext } from './types.ts';
 
 /** Options of {@link childFromProcess}: Node `SpawnOptions` plus the stop signal. */
 export interface ProcessChildOptions extends Omit<SpawnOptions, 'signal'> {
   /** Signal sent by `stop`. Default `'SIGTERM'`; `SIGKILL` follows after the `shutdownTimeout`. */
   stopSignal?: NodeJS.Signals;
+  /**
+   * When the child counts as started: `'spawn'` (default) as soon as the OS process exists, or
+   * `'message'` once it sends its first IPC message (`process.send('ready')`), so that it has
+   * installed its signal handlers. With `'message'` an IPC channel is added to `stdio`.
+   */
+  readyOn?: 'spawn' | 'message';
+}
+
+function withIpc(stdio: SpawnOptions['stdio']): SpawnOptions['stdio'] {
+  if (stdio === undefined || typeof stdio === 'string') {
+    const s = stdio ?? 'inherit';
+    return [s, s, s, 'ipc'];
+  }
+  if (stdio.includes('ipc')) return stdio;
+  throw configError('stdio', "an array containing 'ipc' when readyOn is 'message'", stdio);
 }
 
 /**
@@ -28,7 +43,8 @@ export function childFromProcess<A = unknown>(
   args: readonly string[] = [],
   options: ProcessChildOptions = {},
 ): ChildStart<A> {
-  const { stopSignal = 'SIGTERM', ...spawnOptions } = options;
+  const { stopSignal = 'SIGTERM', readyOn = 'spawn', ...spawnOptions } = options;
+  if (readyOn === 'message') spawnOptions.stdio = withIpc(spawnOptions.stdio);
   return (ctx: ChildStartContext<A>) =>
     new Promise<ChildHandle>((resolve, reject) => {
       const extra = Array.isArray(ctx.args) && ctx.args.every((a) => typeof a === 'string') ? ctx.args : [];
@@ -60,7 +76,7 @@ export function childFromProcess<A = unknown>(
           );
         }
       });
-      proc.once('spawn', () => {
+      const ready = () => {
         spawned = true;
         const handle: ChildHandle = {
           kind: 'process',
@@ -77,7 +93,25 @@ export function childFromProcess<A = unknown>(
           },
         };
         resolve(handle);
-      });
+      };
+      if (readyOn === 'message') {
+        proc.once('message', ready);
+        proc.once('exit', (code, signal) => {
+          if (spawned) return;
+          spawned = true;
+          reject(
+            new SluiceError(
+              'CHILD_FAILED',
+              `Process "${command}" exited before it was ready (code ${code}, signal ${signal})`,
+              {
+                context: { command, code, signal },
+              },
+            ),
+          );
+        });
+      } else {
+        proc.once('spawn', ready);
+      }
       const onAbort = () => {
         if (!spawned) proc.kill('SIGKILL');
       };

@@ -123,6 +123,12 @@ const supervisorSchema = z.object(
   { error: 'an options object' },
 );
 
+function atLeast1ms(value: unknown, field: string): number {
+  const ms = parseDuration(value, field);
+  if (ms < 1) throw configError(field, 'a duration >= 1ms', value);
+  return ms;
+}
+
 /** Maps the seed restart names onto the OTP ones. */
 export function toRestartType(r: RestartType | SeedRestartType | undefined): RestartType {
   switch (r) {
@@ -169,8 +175,7 @@ export function normalizeChildSpec(spec: unknown, field: string): NormalizedChil
   };
   if (s.healthCheck === undefined) return out;
   const h = s.healthCheck;
-  const intervalMs = parseDuration(h.interval, `${field}.healthCheck.interval`);
-  if (intervalMs <= 0) throw configError(`${field}.healthCheck.interval`, 'a duration > 0', h.interval);
+  const intervalMs = atLeast1ms(h.interval, `${field}.healthCheck.interval`);
   return {
     ...out,
     healthCheck: {
@@ -178,7 +183,7 @@ export function normalizeChildSpec(spec: unknown, field: string): NormalizedChil
       timeoutMs:
         h.timeout === undefined
           ? DEFAULT_HEALTH_TIMEOUT_MS
-          : parseDuration(h.timeout, `${field}.healthCheck.timeout`),
+          : atLeast1ms(h.timeout, `${field}.healthCheck.timeout`),
       unhealthyThreshold: h.unhealthyThreshold ?? 1,
       check: h.check as NormalizedHealthCheck['check'],
     },
