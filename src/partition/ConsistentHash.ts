@@ -18,6 +18,10 @@ export const DEFAULT_VNODES = 160;
 export class ConsistentHash implements MembershipPartitioner<string> {
   /** @internal */
   ring: Ring;
+  /** Copies of `ring.direct` and `ring.shift`, one load closer to `route`. */
+  private direct: (string | undefined)[];
+  private shift: number;
+  private readonly defaultHash: boolean;
   /** @internal */
   protected readonly names: string[];
   /** @internal */
@@ -34,13 +38,20 @@ export class ConsistentHash implements MembershipPartitioner<string> {
     this.vnodes = vnodes;
     this.hash = hash;
     this.ring = new Ring(this.names, this.weights, vnodes, hash);
+    this.direct = this.ring.direct;
+    this.shift = this.ring.shift;
+    this.defaultHash = hash === defaultRingHash;
   }
 
   /** The member owning `key`. */
   route(key: string): string {
+    const h = this.defaultHash ? murmur3Utf8(key) : this.hash(key) >>> 0;
+    return this.direct[h >>> this.shift] ?? this.slowRoute(h);
+  }
+
+  private slowRoute(h: number): string {
     const ring = this.ring;
-    const h = this.hash === defaultRingHash ? murmur3Utf8(key) : this.hash(key) >>> 0;
-    return ring.direct[h >>> ring.shift] ?? ring.names[ring.owners[ring.indexOf(h)]!]!;
+    return ring.names[ring.owners[ring.indexOf(h)]!]!;
   }
 
   /**
@@ -113,6 +124,8 @@ export class ConsistentHash implements MembershipPartitioner<string> {
   /** @internal Rebuilds the ring after a membership change. */
   protected rebuild(): void {
     this.ring = new Ring(this.names, this.weights, this.vnodes, this.hash);
+    this.direct = this.ring.direct;
+    this.shift = this.ring.shift;
   }
 }
 

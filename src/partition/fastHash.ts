@@ -17,13 +17,15 @@ export function murmur3Utf8(key: string, seed = 0): number {
   const len = key.length;
   let h = seed | 0;
   let i = 0;
+  // OR of every code unit: checked once at the end, so the loop has no early exit.
+  let or = 0;
   const end4 = len - 3;
   for (; i < end4; i += 4) {
     const c0 = key.charCodeAt(i);
     const c1 = key.charCodeAt(i + 1);
     const c2 = key.charCodeAt(i + 2);
     const c3 = key.charCodeAt(i + 3);
-    if ((c0 | c1 | c2 | c3) >= 0x80) return murmur3Bytes(key, seed);
+    or |= c0 | c1 | c2 | c3;
     let k = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
     k = Math.imul(k, 0xcc9e2d51);
     k = (k << 15) | (k >>> 17);
@@ -34,23 +36,24 @@ export function murmur3Utf8(key: string, seed = 0): number {
   const rem = len - i;
   if (rem > 0) {
     let k = 0;
-    let c = 0;
     if (rem === 3) {
-      c = key.charCodeAt(i + 2);
+      const c = key.charCodeAt(i + 2);
+      or |= c;
       k ^= c << 16;
     }
     if (rem >= 2) {
-      const c1 = key.charCodeAt(i + 1);
-      c |= c1;
-      k ^= c1 << 8;
+      const c = key.charCodeAt(i + 1);
+      or |= c;
+      k ^= c << 8;
     }
-    const c0 = key.charCodeAt(i);
-    if ((c | c0) >= 0x80) return murmur3Bytes(key, seed);
-    k ^= c0;
+    const c = key.charCodeAt(i);
+    or |= c;
+    k ^= c;
     k = Math.imul(k, 0xcc9e2d51);
     k = (k << 15) | (k >>> 17);
     h ^= Math.imul(k, 0x1b873593);
   }
+  if (or >= 0x80) return murmur3Bytes(key, seed);
   h ^= len;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);

@@ -65,19 +65,6 @@ export function crc16(data: string | Uint8Array): number {
   return crc;
 }
 
-/** The `[start, end)` range of a key that is hashed: the `{tag}` content if non-empty, else all. */
-function tagRange(key: string | Uint8Array): [number, number] {
-  const len = key.length;
-  const at = (i: number) => (typeof key === 'string' ? key.charCodeAt(i) : key[i]!);
-  let s = 0;
-  while (s < len && at(s) !== 0x7b /* { */) s++;
-  if (s === len) return [0, len];
-  let e = s + 1;
-  while (e < len && at(e) !== 0x7d /* } */) e++;
-  if (e === len || e === s + 1) return [0, len];
-  return [s + 1, e];
-}
-
 /**
  * The Redis Cluster hash slot of a key: `CRC16(key) mod 16384`, hashing only the part between
  * the first `{` and the next `}` when that part is non-empty (a hash tag), exactly like Redis
@@ -93,8 +80,24 @@ function tagRange(key: string | Uint8Array): [number, number] {
  * ```
  */
 export function hashSlot(key: string | Uint8Array): number {
-  const [start, end] = tagRange(key);
-  if (typeof key === 'string') return crc16String(key, start, end) & (HASH_SLOTS - 1);
+  if (typeof key === 'string') {
+    const s = key.indexOf('{');
+    if (s >= 0) {
+      const e = key.indexOf('}', s + 1);
+      if (e > s + 1) return crc16String(key, s + 1, e) & (HASH_SLOTS - 1);
+    }
+    return crc16String(key, 0, key.length) & (HASH_SLOTS - 1);
+  }
+  let start = 0;
+  let end = key.length;
+  const s = key.indexOf(0x7b); // {
+  if (s >= 0) {
+    const e = key.indexOf(0x7d, s + 1); // }
+    if (e > s + 1) {
+      start = s + 1;
+      end = e;
+    }
+  }
   let crc = 0;
   for (let i = start; i < end; i++) crc = crcByte(crc, key[i]!);
   return crc & (HASH_SLOTS - 1);

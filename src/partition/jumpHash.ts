@@ -115,7 +115,7 @@ export class JumpHash implements Partitioner<JumpKey> {
  * ```ts
  * const shards = jumpHash(8);
  * shards.bucket('user-1'); // 0..7
- * jumpHash(['db-a', 'db-b', 'db-c']).route('user-1'); // 'db-b'
+ * jumpHash(['db-a', 'db-b', 'db-c']).route('user-1'); // 'db-a'
  * ```
  */
 export function jumpHash(nOrMembers: number | readonly string[]): JumpHash {

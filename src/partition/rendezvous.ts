@@ -125,7 +125,7 @@ export class Rendezvous implements MembershipPartitioner<string> {
  * @example
  * ```ts
  * const hrw = rendezvous(['cache-1', 'cache-2', 'cache-3']);
- * hrw.route('session-9');  // 'cache-3'
+ * hrw.route('session-9');  // 'cache-2'
  * hrw.remove('cache-1');   // only cache-1's keys move
  * ```
  */
