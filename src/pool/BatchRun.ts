@@ -1,4 +1,4 @@
-import { isUnrecoverable, SluiceError, toError } from '../core/errors.ts';
+import { abortError, isUnrecoverable, SluiceError, toError } from '../core/errors.ts';
 import type { ResolvedOptions } from './options.ts';
 import { ABORTED_REASON, errorResult, okResult, skippedResult } from './results.ts';
 import { isSkip, type SkipItem } from './skip.ts';
@@ -62,8 +62,14 @@ export class BatchRun<T, R> {
   private gateResolve: (() => void) | undefined;
   private gateP: Promise<void> | undefined;
   private readonly itemCtrls = new Set<AbortController>();
+  /** Fast lanes still running, and how many were started. */
+  private fastActive = 0;
+  private fastStarted = 0;
+  private fastDone: (() => void) | undefined;
+  /** Fast lanes waiting for the window gate to open. */
+  private parked: FastLane<T, R>[] = [];
   private lifecycle: BatchRunState = 'idle';
-  private readonly onUserAbort = () => this.stop(this.opts.signal?.reason);
+  private readonly onUserAbort = () => this.stop(abortError(this.opts.signal, 'batch'));
 
   constructor(
     private readonly items: PoolInput<T>,
@@ -119,7 +125,7 @@ export class BatchRun<T, R> {
     this.lifecycle = 'running';
     const user = this.opts.signal;
     if (user?.aborted) {
-      this.stop(user.reason);
+      this.stop(abortError(user, 'batch'));
     } else {
       user?.addEventListener('abort', this.onUserAbort, { once: true });
       try {
@@ -130,8 +136,21 @@ export class BatchRun<T, R> {
     }
     let lanes = this.opts.concurrency;
     if (this.arr !== undefined) lanes = Math.min(lanes, this.arr.length);
+    const useFast = this.simple && this.asyncIt === undefined;
     const running: Promise<void>[] = [];
-    for (let w = 0; w < lanes && !this.stopped; w++) running.push(this.lane(w));
+    if (useFast) {
+      const all = new Promise<void>((resolve) => {
+        this.fastDone = resolve;
+      });
+      this.fastActive = lanes;
+      for (let w = 0; w < lanes && !this.stopped; w++) new FastLane(this, w).step();
+      // Lanes never started (stopped meanwhile) count as done.
+      if (this.stopped) this.fastActive -= Math.max(0, lanes - this.fastStarted);
+      if (this.fastActive <= 0) this.fastDone?.();
+      running.push(all);
+    } else {
+      for (let w = 0; w < lanes && !this.stopped; w++) running.push(this.lane(w));
+    }
     await Promise.all(running);
     user?.removeEventListener('abort', this.onUserAbort);
     if (!this.sourceDone && !this.sourceFailed) this.closeSource();
@@ -188,6 +207,76 @@ export class BatchRun<T, R> {
     this.gateResolve = undefined;
     this.gateP = undefined;
     r?.();
+    if (this.parked.length > 0) {
+      const lanes = this.parked;
+      this.parked = [];
+      // Resume outside the caller (a consumer's next(), an abort listener).
+      queueMicrotask(() => {
+        for (const l of lanes) l.step();
+      });
+    }
+  }
+
+  /** @internal Called by a fast lane when it started. */
+  laneStarted(): void {
+    this.fastStarted++;
+  }
+
+  /** @internal Called by a fast lane when it has nothing more to do. */
+  laneFinished(): void {
+    if (--this.fastActive === 0) this.fastDone?.();
+  }
+
+  /** @internal Parks a fast lane until the window gate opens. */
+  park(lane: FastLane<T, R>): void {
+    this.parked.push(lane);
+  }
+
+  /**
+   * @internal Takes the next item synchronously for a fast lane. Returns its index (the item is
+   * left in {@link taken}), `-1` when the lane is finished, `-2` when it must park.
+   */
+  takeSync(): number {
+    if (this.stopped || this.sourceDone) return -1;
+    const index = this.nextIndex;
+    if (index >= this.gate) return -2;
+    const arr = this.arr;
+    if (arr !== undefined) {
+      if (index >= arr.length) {
+        this.sourceDone = true;
+        return -1;
+      }
+      this.nextIndex = index + 1;
+      this.taken = arr[index] as T;
+      return index;
+    }
+    let r: IteratorResult<T>;
+    try {
+      r = (this.syncIt as Iterator<T>).next();
+    } catch (e) {
+      this.failSource(e);
+      return -1;
+    }
+    if (r.done) {
+      this.sourceDone = true;
+      return -1;
+    }
+    this.nextIndex = index + 1;
+    this.taken = r.value;
+    return index;
+  }
+
+  /** @internal The item returned by the last {@link takeSync}. */
+  taken: T | undefined;
+
+  /** @internal The item function. */
+  get itemFn(): ItemFn<T, R> {
+    return this.fn;
+  }
+
+  /** @internal Hands a result to the sink. */
+  emit(result: ItemResult<R>): void {
+    this.sink(result);
   }
 
   private waitGate(): Promise<void> {
@@ -395,5 +484,72 @@ function shouldRetry(retryOn: (e: Error, attempt: number) => boolean, err: Error
     return retryOn(err, attempt) === true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * A lane driven by callbacks instead of an async function: for items without timeout or retry,
+ * one `then` per asynchronous result and nothing at all for synchronous ones. Holds the index of
+ * its current item, so its two callbacks are allocated once per lane, not per item.
+ */
+class FastLane<T, R> {
+  private index = 0;
+
+  constructor(
+    private readonly run: BatchRun<T, R>,
+    private readonly workerId: number,
+  ) {
+    run.laneStarted();
+  }
+
+  private readonly onOk = (v: unknown): void => {
+    const i = this.index;
+    this.run.emit(isSkip(v) ? skippedResult(v.reason, i, 1) : okResult(v as R, i, 1, this.workerId));
+    this.step();
+  };
+
+  private readonly onErr = (e: unknown): void => {
+    const i = this.index;
+    this.run.emit(isSkip(e) ? skippedResult(e.reason, i, 1) : errorResult(toError(e), i, 1, this.workerId));
+    this.step();
+  };
+
+  /** Runs items until one is pending (its callbacks resume the lane), or nothing is left. */
+  step(): void {
+    const run = this.run;
+    const fn = run.itemFn;
+    const signal = run.signal;
+    const workerId = this.workerId;
+    for (let syncRun = 0; ; syncRun++) {
+      if (syncRun === SYNC_YIELD_EVERY) {
+        // A synchronous function would otherwise hold the event loop for the whole batch.
+        setImmediate(() => this.step());
+        return;
+      }
+      const index = run.takeSync();
+      if (index < 0) {
+        if (index === -2) run.park(this);
+        else run.laneFinished();
+        return;
+      }
+      this.index = index;
+      let v: unknown;
+      try {
+        v = fn(run.taken as T, { index, workerId, signal, attempt: 1 });
+      } catch (e) {
+        run.emit(isSkip(e) ? skippedResult(e.reason, index, 1) : errorResult(toError(e), index, 1, workerId));
+        continue;
+      }
+      if (v instanceof Promise) {
+        v.then(this.onOk, this.onErr);
+        return;
+      }
+      if (isThenable(v)) {
+        // A foreign thenable may call back synchronously or twice: normalise it first.
+        Promise.resolve(v).then(this.onOk, this.onErr);
+        return;
+      }
+      run.emit(isSkip(v) ? skippedResult(v.reason, index, 1) : okResult(v as R, index, 1, workerId));
+    }
   }
 }

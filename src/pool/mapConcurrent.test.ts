@@ -236,6 +236,11 @@ describe('mapConcurrent: cancellation', () => {
     expect(signals.every((s) => s.aborted)).toBe(true);
     expect(results.map((r) => r.status)).toEqual(['ok', 'error', 'error', 'skipped', 'skipped', 'skipped']);
     expect(results[3]).toEqual({ status: 'skipped', reason: 'aborted', index: 3, attempts: 0 });
+    // In-flight items see an ABORTED SluiceError whose cause is the signal's reason.
+    expect(results[1]).toMatchObject({
+      status: 'error',
+      error: { code: 'ABORTED', cause: ctrl.signal.reason },
+    });
   });
 
   it('stops pulling a generator on abort and closes it', async () => {

@@ -44,16 +44,28 @@ export async function mapConcurrent<T, R>(
   assertInput(items);
   assertFn(fn);
   const resolved = resolveOptions(opts);
-  const isArray = Array.isArray(items);
-  const results: ItemResult<R>[] = isArray ? new Array<ItemResult<R>>(items.length) : [];
+  // Results are stored in small chunks and flattened at the end: stores into a young chunk are
+  // cheaper for the garbage collector than stores of young objects into one huge old array.
+  const chunks: ItemResult<R>[][] = [];
   const run = new BatchRun(items, fn, resolved, (r) => {
-    results[r.index] = r;
+    const c = r.index >>> CHUNK_BITS;
+    let chunk = chunks[c];
+    if (chunk === undefined) chunks[c] = chunk = new Array<ItemResult<R>>(CHUNK);
+    chunk[r.index & CHUNK_MASK] = r;
   });
   await run.run();
   const src = run.sourceError;
   if (src.failed) throw src.error;
-  if (isArray) {
-    for (let i = run.pulled; i < results.length; i++) results[i] = skippedResult(ABORTED_REASON, i, 0);
-  }
+  const pulled = run.pulled;
+  const total = Array.isArray(items) ? items.length : pulled;
+  const results = new Array<ItemResult<R>>(total);
+  for (let i = 0; i < pulled; i++)
+    results[i] = (chunks[i >>> CHUNK_BITS] as ItemResult<R>[])[i & CHUNK_MASK] as ItemResult<R>;
+  // Array input, cancelled: items never started are reported as skipped.
+  for (let i = pulled; i < total; i++) results[i] = skippedResult(ABORTED_REASON, i, 0);
   return results;
 }
+
+const CHUNK_BITS = 10;
+const CHUNK = 1 << CHUNK_BITS;
+const CHUNK_MASK = CHUNK - 1;

@@ -78,7 +78,11 @@ export interface PoolRetryOptions {
 export interface MapConcurrentOptions {
   /** Maximum number of items in flight (integer >= 1). Default: `SLUICE_MAX_WORKERS`, else 4. */
   concurrency?: number;
-  /** Cancels the batch: no new item starts, in-flight items see an aborted `ctx.signal`. */
+  /**
+   * Cancels the batch: no new item starts, in-flight items see `ctx.signal` abort with a
+   * `SluiceError` code `ABORTED` (its `cause` is the signal's reason, or the reason itself when
+   * it already is a `SluiceError`).
+   */
   signal?: AbortSignal;
   /** Per-attempt time limit; an attempt that exceeds it fails with code `TIMEOUT`. */
   timeout?: Duration;

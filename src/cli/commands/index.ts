@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as batch } from './batch.ts';
 import { register as demo } from './demo.ts';
 import { register as run } from './run.ts';
 
@@ -6,4 +7,4 @@ import { register as run } from './run.ts';
 export type RegisterCommand = (program: Command) => void;
 
 /** Every sub-command of `sluice`, in help order. */
-export const commands: RegisterCommand[] = [demo, run];
+export const commands: RegisterCommand[] = [demo, run, batch];
