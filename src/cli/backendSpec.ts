@@ -99,3 +99,20 @@ async function openByFactory(
     });
   return (factory as Factory)(options);
 }
+
+/**
+ * Opens the backend named by `spec`, runs `fn` with it and closes it, whatever `fn` does.
+ *
+ * @example
+ * ```ts
+ * const n = await withBackend('sqlite', (b) => b.dlq.count());
+ * ```
+ */
+export async function withBackend<R>(spec: string, fn: (backend: Backend) => Promise<R>): Promise<R> {
+  const backend = await openBackend(spec);
+  try {
+    return await fn(backend);
+  } finally {
+    await backend.close();
+  }
+}

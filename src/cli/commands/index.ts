@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
 import { register as batch } from './batch.ts';
 import { register as demo } from './demo.ts';
+import { register as dlq } from './dlq.ts';
 import { register as run } from './run.ts';
+import { register as status } from './status.ts';
 
 /** A CLI sub-command: adds itself to the program. One file per command in this folder. */
 export type RegisterCommand = (program: Command) => void;
 
 /** Every sub-command of `sluice`, in help order. */
-export const commands: RegisterCommand[] = [demo, run, batch];
+export const commands: RegisterCommand[] = [demo, run, batch, dlq, status];

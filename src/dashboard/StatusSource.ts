@@ -1,0 +1,141 @@
+import type { CircuitState } from '../resilience/CircuitBreaker.ts';
+
+/** One node of a supervision tree as shown by `sluice dashboard`. */
+export interface SupervisionNode {
+  readonly id: string;
+  /** `supervisor` for inner nodes; otherwise what the child is (`async`, `worker`, `process`, ...). */
+  readonly kind: string;
+  /** Lifecycle state (`running`, `restarting`, `stopped`, ...). */
+  readonly status: string;
+  readonly restarts: number;
+  /** Restart strategy of a supervisor node. */
+  readonly strategy?: string;
+  /** Node that runs it (distributed supervisors). */
+  readonly node?: string;
+  readonly children?: readonly SupervisionNode[];
+}
+
+/** A circuit breaker's state as shown by the dashboard. */
+export interface BreakerStatus {
+  readonly name: string;
+  readonly state: CircuitState;
+  /** Consecutive failures counted while closed. */
+  readonly failures?: number;
+}
+
+/** A pipeline's counters as shown by the dashboard (throughput is computed from `processed`). */
+export interface PipelineStatus {
+  readonly name: string;
+  readonly processed: number;
+  readonly failed: number;
+  readonly retries: number;
+  readonly inFlight: number;
+  readonly lowWatermark: number;
+  readonly restarts: number;
+}
+
+/**
+ * A live, in-process view the dashboard and `status` can show next to what the backend stores:
+ * supervision trees, circuit breakers and pipelines. Every method is optional; the dashboard
+ * calls them on each refresh. Supervisors, distributed supervisors and cluster runners plug in
+ * through small adapters such as {@link supervisorSource}, {@link breakerSource} and
+ * {@link pipelineSource}, or by implementing this interface directly.
+ */
+export interface StatusSource {
+  /** What the source is called on screen. */
+  readonly name: string;
+  /** The supervision tree rooted at this source. */
+  supervision?(): SupervisionNode | Promise<SupervisionNode>;
+  /** Circuit breakers known to this source. */
+  breakers?(): readonly BreakerStatus[] | Promise<readonly BreakerStatus[]>;
+  /** Pipelines known to this source. */
+  pipelines?(): readonly PipelineStatus[] | Promise<readonly PipelineStatus[]>;
+}
+
+/** The shape of a supervisor that {@link supervisorSource} reads (a `Supervisor` fits). */
+export interface SupervisorLike {
+  whichChildren(): ReadonlyArray<{
+    id: string;
+    status: string;
+    restarts: number;
+    kind?: string;
+    pid?: number;
+  }>;
+  stats(): { strategy: string; state: string; totalRestarts: number };
+}
+
+/**
+ * A {@link StatusSource} showing a supervisor's tree. Nested supervisors appear as subtrees
+ * when passed in `nested` under their child id.
+ *
+ * @example
+ * ```ts
+ * const sup = await Supervisor.start({ strategy: 'one_for_one', children });
+ * await startDashboard({ backend, sources: [supervisorSource('root', sup)] });
+ * ```
+ */
+export function supervisorSource(
+  name: string,
+  supervisor: SupervisorLike,
+  nested: Record<string, SupervisorLike> = {},
+): StatusSource {
+  const tree = (id: string, sup: SupervisorLike): SupervisionNode => {
+    const stats = sup.stats();
+    return {
+      id,
+      kind: 'supervisor',
+      status: stats.state,
+      restarts: stats.totalRestarts,
+      strategy: stats.strategy,
+      children: sup.whichChildren().map((c) => {
+        const inner = nested[c.id];
+        if (inner) return { ...tree(c.id, inner), status: c.status, restarts: c.restarts };
+        return { id: c.id, kind: c.kind ?? 'worker', status: c.status, restarts: c.restarts };
+      }),
+    };
+  };
+  return { name, supervision: () => tree(name, supervisor) };
+}
+
+/** A {@link StatusSource} showing circuit breakers (anything with a `state`, such as `CircuitBreaker`). */
+export function breakerSource(
+  name: string,
+  breakers: Record<string, { readonly state: CircuitState; readonly failures?: number }>,
+): StatusSource {
+  return {
+    name,
+    breakers: () =>
+      Object.entries(breakers).map(([n, b]) => ({
+        name: n,
+        state: b.state,
+        ...(b.failures === undefined ? {} : { failures: b.failures }),
+      })),
+  };
+}
+
+/** The shape of a pipeline run that {@link pipelineSource} reads (a `PipelineRun` fits). */
+export interface PipelineLike {
+  report(): { ok: number; failed: number; retries: number; restarts: number };
+  readonly inFlight: number;
+  readonly lowWatermark: number;
+}
+
+/** A {@link StatusSource} showing pipeline runs' counters. */
+export function pipelineSource(name: string, runs: Record<string, PipelineLike>): StatusSource {
+  return {
+    name,
+    pipelines: () =>
+      Object.entries(runs).map(([n, run]) => {
+        const r = run.report();
+        return {
+          name: n,
+          processed: r.ok,
+          failed: r.failed,
+          retries: r.retries,
+          restarts: r.restarts,
+          inFlight: run.inFlight,
+          lowWatermark: run.lowWatermark,
+        };
+      }),
+  };
+}
