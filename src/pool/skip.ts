@@ -27,5 +27,6 @@ export function skip(reason = 'skipped'): SkipItem {
 
 /** True when `v` is a {@link SkipItem}. */
 export function isSkip(v: unknown): v is SkipItem {
-  return v instanceof SkipItem;
+  // The typeof test keeps the common case (a primitive result) free of a prototype walk.
+  return typeof v === 'object' && v !== null && v instanceof SkipItem;
 }
