@@ -86,6 +86,17 @@ describe('ThreadPool', () => {
     expect(p.stats().replaced).toBe(1);
   });
 
+  it('isolates a thread that runs out of memory', async () => {
+    const p = pool({
+      threads: 1,
+      resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 },
+    });
+    const err = await p.run({ op: 'oom' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'WORKER_CRASHED' });
+    expect(await p.run({ op: 'double', n: 21 })).toBe(42);
+    expect(p.stats()).toMatchObject({ replaced: 1, failed: 1, completed: 1 });
+  });
+
   it('cancels queued and running tasks through their signal', async () => {
     const p = pool({ threads: 1 });
     const running = new AbortController();
