@@ -47,8 +47,8 @@ const ID_RACE_RETRIES = 5;
  *
  * - The schema is created and migrated on first use by numbered migrations, under an advisory
  *   lock, so any number of processes may start at once.
- * - Time is always the backend's clock, passed to SQL as a parameter; the server's `now()` is
- *   never used, so tests drive expiry with `ManualClock` and hosts agree on one rule.
+ * - Time is always the backend's clock, passed to SQL as a parameter; the server's clock is
+ *   never read, so tests drive expiry with `ManualClock` and hosts agree on one rule.
  * - An append is one transaction: it locks the offset counters of the partitions it touches,
  *   so offsets are dense and a reader never sees a later offset before an earlier one.
  * - A commit is one statement (so one transaction) that checks the fencing lease, moves the
@@ -97,6 +97,15 @@ export class PostgresBackend implements Backend {
   /** State of the `LISTEN` connection (`idle` until the first `watch()`). */
   get listenerState(): PgListenerState {
     return this.conn.listener?.state ?? 'idle';
+  }
+
+  /**
+   * How many times the `LISTEN` connection was established: 1 after the first `watch()`, plus one
+   * per reconnection (after a server restart, for instance). Notifications sent between losing
+   * the connection and re-establishing it are not delivered.
+   */
+  get listenerConnects(): number {
+    return this.conn.listener?.connects ?? 0;
   }
 
   /** Migration versions this instance applied when it started (empty when another process already had). */
