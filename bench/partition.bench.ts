@@ -5,9 +5,10 @@
  * Run: node --import tsx bench/partition.bench.ts
  * Prints markdown tables and writes bench/results/partition.json.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { murmur3 } from '../src/core/hash.ts';
@@ -148,6 +149,9 @@ const lookups = {
   'sluice PartitionAssignment.route (256 partitions)': rate((k) => assignment.route(k)),
   'sluice hashSlot': rate((k) => hashSlot(k)),
   'sluice moduloMd5.route': rate((k) => md5.route(k)),
+  'md5 mod n with node:crypto + BigInt (reference)': rate(
+    (k) => members[Number(BigInt(`0x${createHash('md5').update(k).digest('hex')}`) % BigInt(N))],
+  ),
   'murmur3Utf8 (partition hot path)': rate((k) => murmur3Utf8(k)),
   'murmur3 (core)': rate((k) => murmur3(k)),
   'murmur3Utf8, non-ASCII keys': rate((k) => murmur3Utf8(k), nonAscii),
@@ -247,7 +251,9 @@ for (const n of [2, 3, 5, 8, 10, 16, 20, 32]) {
 
 // --- Report ---------------------------------------------------------------------------------
 const lines: string[] = [];
-lines.push(`# Partitioning benchmark (${cpus()[0]?.model ?? 'cpu'}, Node ${process.version})`);
+lines.push(
+  `# Partitioning benchmark (${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadavg()[0]!.toFixed(1)})`,
+);
 lines.push('');
 lines.push(
   `${KEY_COUNT} distinct string keys, N = ${N} members; rates are medians of ${ROUNDS} rounds; consistentHash and hashring are measured in alternating rounds and their ratio is the median of per-round ratios.`,
@@ -303,6 +309,8 @@ const results = {
   date: new Date().toISOString(),
   node: process.version,
   cpu: cpus()[0]?.model,
+  cores: cpus().length,
+  loadAverage1m: loadavg()[0],
   keys: KEY_COUNT,
   members: N,
   lookupsPerSecond: { ...lookups, 'hashring get (1000 hot keys, all cached)': hashringHot },
