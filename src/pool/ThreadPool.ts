@@ -159,7 +159,7 @@ export class ThreadPool<A = unknown, R = unknown> {
     this.clock = options.clock ?? systemClock;
     this.resourceLimits = options.resourceLimits;
     const fileUrl = toFileUrl(options.file);
-    if (!existsSync(fileURLToPath(fileUrl))) {
+    if (!fileUrl.startsWith('file:') || !existsSync(fileURLToPath(fileUrl))) {
       throw configError('file', 'an existing module file', String(options.file));
     }
     const entry = new URL(`./threadWorker${extname(import.meta.url)}`, import.meta.url).href;
