@@ -73,8 +73,11 @@ export class PartitionedRunner<T = unknown> implements Runner, PartitionWorkerHo
   private readonly owner: string;
   /** Acquisitions so far: each one uses a fresh lease owner `<owner>#<n>`, so it gets a fresh fencing token. */
   private epoch = 0;
+  private lastBeatAt = Number.NEGATIVE_INFINITY;
   private readonly memberId: string;
   private readonly leasePrefix: string;
+  /** How often a runner waiting for a partition being handed over looks again. */
+  private readonly handoverPollMs: number;
   private partitionCount = 0;
   private current: RunnerState = 'idle';
   private timer: Timer | undefined;
@@ -92,6 +95,7 @@ export class PartitionedRunner<T = unknown> implements Runner, PartitionWorkerHo
     this.owner = `${this.opts.nodeName}#${this.instance}`;
     this.memberId = `${runnerMemberPrefix(this.opts.group, this.opts.topic)}${this.opts.nodeName}`;
     this.leasePrefix = `${this.opts.group}/${this.opts.topic}/`;
+    this.handoverPollMs = Math.max(20, Math.min(this.opts.pollIntervalMs, this.opts.heartbeatMs / 4));
   }
 
   get state(): RunnerState {
@@ -280,29 +284,10 @@ export class PartitionedRunner<T = unknown> implements Runner, PartitionWorkerHo
    * acquire what is ours and free. Returns when the next tick should run at the latest.
    */
   private async tick(): Promise<number> {
-    const { backend, clock, leaseTtlMs, failureTimeoutMs, group, topic } = this.opts;
-    await backend.membership.heartbeat(this.memberId, {
-      nodeName: this.opts.nodeName,
-      instance: this.instance,
-      group,
-      topic,
-      assigned: this.assigned(),
-    });
-    await Promise.all(
-      [...this.workers.values()].map(async (w) => {
-        if (w.lease === undefined || (w.state !== 'running' && w.state !== 'draining')) return;
-        const renewed = await backend.leases.renew(w.lease, leaseTtlMs);
-        if (renewed !== null) {
-          w.lease = renewed;
-          return;
-        }
-        // A commit already on its way decides: it is refused (`fenced`) or it went through first.
-        const inFlight = w.commitInFlight;
-        if (inFlight === undefined) this.lost(w as PartitionWorker<unknown>, 'lease_lost');
-        else void inFlight.then(() => this.lost(w as PartitionWorker<unknown>, 'lease_lost'));
-      }),
-    );
-    let nextAt = clock.now() + this.opts.heartbeatMs;
+    const { backend, clock, failureTimeoutMs, leaseTtlMs, group, topic, heartbeatMs } = this.opts;
+    // Extra ticks (to pick up a partition being handed over) skip the heartbeat when it is recent.
+    if (clock.now() - this.lastBeatAt >= heartbeatMs * 0.75) await this.beat();
+    let nextAt = this.lastBeatAt + heartbeatMs;
     if (this.current !== 'running') return nextAt;
 
     const prefix = runnerMemberPrefix(group, topic);
@@ -350,7 +335,11 @@ export class PartitionedRunner<T = unknown> implements Runner, PartitionWorkerHo
       if (this.workers.has(p) || this.releasing.has(p)) continue;
       const other = leaseOf.get(p);
       if (other !== undefined && other.expiresAt > clock.now()) {
-        nextAt = Math.min(nextAt, other.expiresAt + 1);
+        // A live holder hands it over after its in-flight batch: look again soon. A dead one's
+        // lease expires at `expiresAt`.
+        const handover =
+          holders[p] !== undefined ? clock.now() + this.handoverPollMs : Number.POSITIVE_INFINITY;
+        nextAt = Math.min(nextAt, other.expiresAt + 1, handover);
         continue;
       }
       const lease = await backend.leases.acquire(
@@ -367,6 +356,34 @@ export class PartitionedRunner<T = unknown> implements Runner, PartitionWorkerHo
       this.startWorker(p, lease, offset);
     }
     return nextAt;
+  }
+
+  /** Heartbeat, then renewal of every held lease; a lease found lost drops its partition. */
+  private async beat(): Promise<void> {
+    const { backend, clock, leaseTtlMs, group, topic } = this.opts;
+    const at = clock.now();
+    await backend.membership.heartbeat(this.memberId, {
+      nodeName: this.opts.nodeName,
+      instance: this.instance,
+      group,
+      topic,
+      assigned: this.assigned(),
+    });
+    this.lastBeatAt = at;
+    await Promise.all(
+      [...this.workers.values()].map(async (w) => {
+        if (w.lease === undefined || (w.state !== 'running' && w.state !== 'draining')) return;
+        const renewed = await backend.leases.renew(w.lease, leaseTtlMs);
+        if (renewed !== null) {
+          w.lease = renewed;
+          return;
+        }
+        // A commit already on its way decides: it is refused (`fenced`) or it went through first.
+        const inFlight = w.commitInFlight;
+        if (inFlight === undefined) this.lost(w as PartitionWorker<unknown>, 'lease_lost');
+        else void inFlight.then(() => this.lost(w as PartitionWorker<unknown>, 'lease_lost'));
+      }),
+    );
   }
 
   private partitionOfLease(name: string): number | undefined {
