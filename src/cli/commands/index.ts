@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { register as batch } from './batch.ts';
+import { register as dashboard } from './dashboard.ts';
 import { register as demo } from './demo.ts';
 import { register as dlq } from './dlq.ts';
 import { register as run } from './run.ts';
@@ -9,4 +10,4 @@ import { register as status } from './status.ts';
 export type RegisterCommand = (program: Command) => void;
 
 /** Every sub-command of `sluice`, in help order. */
-export const commands: RegisterCommand[] = [demo, run, batch, dlq, status];
+export const commands: RegisterCommand[] = [demo, run, batch, dlq, status, dashboard];
