@@ -14,7 +14,7 @@ import { mapConcurrentStream } from '../src/pool/mapConcurrentStream.ts';
 import { writeBenchResult } from './run.ts';
 
 const N = Number(process.env.BENCH_N ?? 1_000_000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONCURRENCY = 8;
 
 const items = Array.from({ length: N }, (_, i) => i);

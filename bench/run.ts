@@ -34,7 +34,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -51,9 +51,12 @@ export interface BenchResult {
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const resultsDir = join(benchDir, 'results');
 
-/** A one-line description of the machine and runtime. */
+/** Load average when this module was loaded (the bench's start), before the bench adds its own. */
+const startLoad = loadavg()[0] ?? 0;
+
+/** A one-line description of the machine and runtime, with the load average at the start. */
 export function environment(): string {
-  return `Node ${process.version}, ${process.platform} ${process.arch}, ${availableParallelism()} CPUs`;
+  return `Node ${process.version}, ${process.platform} ${process.arch}, ${availableParallelism()} CPUs, load average ${startLoad.toFixed(2)} at start`;
 }
 
 function cell(v: string | number): string {

@@ -12,7 +12,7 @@ import hash from './fixtures/hash.mjs';
 import { writeBenchResult } from './run.ts';
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 40);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const FILE = new URL('./fixtures/hash.mjs', import.meta.url);
 
 interface Runner {
