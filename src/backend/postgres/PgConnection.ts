@@ -177,6 +177,11 @@ export class PgConnection {
     return this.cacheTopic(name, rows[0]);
   }
 
+  /** The topic when this instance has already seen it (no query). */
+  cachedTopic(name: string): PgTopic | undefined {
+    return this.topics.get(name);
+  }
+
   /** {@link topic} inside a transaction on `db` (errors are mapped by the transaction). */
   async topicIn(db: PgQueryable, name: string): Promise<PgTopic | undefined> {
     const cached = this.topics.get(name);

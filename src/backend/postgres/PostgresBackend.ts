@@ -126,6 +126,8 @@ export class PostgresBackend implements Backend {
     this.conn.ensureOpen();
     checkName('topic', topic);
     const partitions = checkPartitionCount(options?.partitions);
+    const known = this.conn.cachedTopic(topic);
+    if (known !== undefined) return { ...known.info };
     const s = this.conn.s;
     // One statement: the topic and its partition counters appear together or not at all. A
     // concurrent creator with another count waits on the unique name, then inserts nothing.
