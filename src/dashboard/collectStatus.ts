@@ -1,4 +1,5 @@
 import type { Backend, DeadLetter } from '../backend/Backend.ts';
+import { type Clock, systemClock } from '../core/Clock.ts';
 import type { BreakerStatus, PipelineStatus, StatusSource, SupervisionNode } from './StatusSource.ts';
 
 /** Options of {@link collectStatus}. */
@@ -13,6 +14,8 @@ export interface CollectStatusOptions {
   sources?: readonly StatusSource[];
   /** Dead letters scanned for topic discovery (default 1000). */
   dlqScan?: number;
+  /** Time source of the snapshot's `at` (use the backend's clock). Default `systemClock`. */
+  clock?: Clock;
 }
 
 /** A partition of a topic. */
@@ -89,7 +92,7 @@ export async function collectStatus(
   backend: Backend,
   options: CollectStatusOptions = {},
 ): Promise<StatusSnapshot> {
-  const at = Date.now();
+  const at = (options.clock ?? systemClock).now();
   const leases = await backend.leases.list('');
   const topicNames = new Set<string>(options.topics ?? []);
   const pairs = new Map<string, { group: string; topic: string }>();

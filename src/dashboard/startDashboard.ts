@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Backend } from '../backend/Backend.ts';
+import type { Clock } from '../core/Clock.ts';
 import { SluiceError } from '../core/errors.ts';
 import { validate } from '../core/validate.ts';
 import { collectBackendMetrics } from '../metrics/backendMetrics.ts';
@@ -31,6 +32,8 @@ export interface DashboardOptions {
   registry?: Registry;
   /** Page refresh interval in ms (default 2000). */
   refreshMs?: number;
+  /** Time source of status snapshots (use the backend's clock). Default `systemClock`. */
+  clock?: Clock;
 }
 
 /** A running dashboard. */
@@ -62,6 +65,12 @@ const optionsSchema = z.object({
   topics: z.array(z.string()).optional(),
   groups: z.array(z.string()).optional(),
   registry: z.custom<Registry>((v) => v instanceof Registry, 'a prom-client Registry').optional(),
+  clock: z
+    .custom<Clock>(
+      (v) => typeof v === 'object' && v !== null && typeof (v as Clock).now === 'function',
+      'a Clock',
+    )
+    .optional(),
   refreshMs: z.number().int('an integer >= 100').min(100, 'an integer >= 100').optional(),
 });
 
@@ -94,6 +103,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     topics: o.topics ?? [],
     groups: o.groups ?? [],
     sources: (o.sources ?? []) as StatusSource[],
+    ...(o.clock ? { clock: o.clock } : {}),
   };
   let registry = o.registry;
   let stopMetrics: (() => void) | undefined;
