@@ -3,6 +3,14 @@
  * @packageDocumentation
  */
 export * from './balancedStickyAssignment.ts';
+export { defineRunner, type RunnerDefinition } from './defineRunner.ts';
+export {
+  DesiredReplicasReader,
+  type DesiredReplicasRecord,
+  fleetName,
+  SCALE_TOPIC,
+  setDesiredReplicas,
+} from './desiredReplicas.ts';
 export {
   PartitionedRunner,
   partitionedRunner,
@@ -12,6 +20,7 @@ export {
   runnerMemberPrefix,
 } from './PartitionedRunner.ts';
 export type { PartitionLossReason, PartitionWorkerState } from './PartitionWorker.ts';
+export { RunnerFleet, type RunnerFleetEvents, type RunnerFleetOptions } from './RunnerFleet.ts';
 export type * from './runnerEvents.ts';
 export type {
   FixedPartitioning,
