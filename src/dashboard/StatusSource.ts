@@ -139,3 +139,65 @@ export function pipelineSource(name: string, runs: Record<string, PipelineLike>)
       }),
   };
 }
+
+/** The shape of a partitioned runner that {@link runnerSource} reads (a cluster `Runner` fits). */
+export interface RunnerLike {
+  stats(): { state: string; nodeName: string; assigned: readonly number[]; handled: number; lost: number };
+}
+
+/**
+ * A {@link StatusSource} showing partitioned runners: one tree node per runner (its node name,
+ * state, and the partitions it owns as children; `restarts` counts partitions lost), and each
+ * runner's handled events as a pipeline for the throughput chart.
+ *
+ * @example
+ * ```ts
+ * const runner = partitionedRunner({ backend, group: 'billing', topic: 'orders', handler });
+ * await startDashboard({ backend, sources: [runnerSource('billing', { [runner.nodeName]: runner })] });
+ * ```
+ */
+export function runnerSource(name: string, runners: Record<string, RunnerLike>): StatusSource {
+  return {
+    name,
+    supervision: () => {
+      const children = Object.entries(runners).map(([id, r]) => {
+        const s = r.stats();
+        return {
+          id,
+          kind: 'runner',
+          status: s.state,
+          restarts: s.lost,
+          node: s.nodeName,
+          children: s.assigned.map((p) => ({
+            id: `partition ${p}`,
+            kind: 'partition',
+            status: 'running',
+            restarts: 0,
+          })),
+        };
+      });
+      const running = children.some((c) => c.status === 'running');
+      return {
+        id: name,
+        kind: 'supervisor',
+        strategy: 'partitioned',
+        status: running ? 'running' : 'stopped',
+        restarts: 0,
+        children,
+      };
+    },
+    pipelines: () =>
+      Object.entries(runners).map(([id, r]) => {
+        const s = r.stats();
+        return {
+          name: id,
+          processed: s.handled,
+          failed: 0,
+          retries: 0,
+          inFlight: 0,
+          lowWatermark: 0,
+          restarts: s.lost,
+        };
+      }),
+  };
+}

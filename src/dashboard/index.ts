@@ -17,6 +17,8 @@ export {
   type PipelineLike,
   type PipelineStatus,
   pipelineSource,
+  type RunnerLike,
+  runnerSource,
   type StatusSource,
   type SupervisionNode,
   type SupervisorLike,
