@@ -3,6 +3,7 @@ import { afterAll } from 'vitest';
 import { createRedisBackend, deleteRedisPrefix } from '../backend/redis/index.ts';
 import { ManualClock } from '../core/ManualClock.ts';
 import { distributedLockSuite } from './lock/DistributedLock.suite.ts';
+import { projectionSuite } from './projection/Projection.suite.ts';
 
 const URL = 'redis://127.0.0.1:6379';
 const RUN = `sluice-test:patterns:${process.pid}:${Date.now()}`;
@@ -28,3 +29,4 @@ async function subject() {
 }
 
 distributedLockSuite('redis', subject);
+projectionSuite('redis', subject);
