@@ -1,8 +1,13 @@
 /**
- * Cluster: partitioned runners sharing a topic through backend leases and membership.
+ * Cluster: membership, partitioned runners sharing a topic through backend leases, and the
+ * DistributedSupervisor.
  * @packageDocumentation
  */
+
+export * from './BehaviorRegistry.ts';
 export * from './balancedStickyAssignment.ts';
+export * from './Cluster.ts';
+export { type DistributedChildInfo, DistributedSupervisor } from './DistributedSupervisor.ts';
 export { defineRunner, type RunnerDefinition } from './defineRunner.ts';
 export {
   DesiredReplicasReader,
@@ -11,6 +16,17 @@ export {
   SCALE_TOPIC,
   setDesiredReplicas,
 } from './desiredReplicas.ts';
+export type { DistributedSupervisorOptions } from './dsupOptions.ts';
+export type {
+  DistributedChildSpec,
+  DistributedLifecycleEvent,
+  DistributedStrategy,
+  DistributedSupervisorState,
+  DistributedSupervisorStats,
+  PlacementReason,
+  StopReason,
+} from './dsupTypes.ts';
+export * from './nodeSelectors.ts';
 export {
   PartitionedRunner,
   partitionedRunner,
