@@ -49,6 +49,9 @@ export interface DistributedChildInfo {
 
 type Events = { lifecycle: [event: DistributedLifecycleEvent] };
 
+/** How long after an expected re-placement a node looks for children placed on it. */
+const PLACEMENT_SETTLE_MS = 30;
+
 const owner = (node: string, incarnation: string) => `${node}#${incarnation}`;
 const parseOwner = (o: string): { node: string; incarnation: string } => {
   const i = o.lastIndexOf('#');
@@ -334,7 +337,7 @@ export class DistributedSupervisor {
             this.timer = undefined;
             void this.runTick();
           },
-          Math.max(10, nextAt - this.now()),
+          Math.max(Math.min(50, this.cluster.heartbeatMs / 4), nextAt - this.now()),
         );
       }
     })();
@@ -355,8 +358,18 @@ export class DistributedSupervisor {
       return Number.POSITIVE_INFINITY;
     }
     let nextAt = this.now() + this.cluster.heartbeatMs;
+    // A placement that stops being renewed is replaced right after it expires: look again then
+    // (healthy owners renew every heartbeat, so this adds no rounds in the normal case).
+    for (const l of listed)
+      if (l.owner !== this.me) nextAt = Math.min(nextAt, l.expiresAt + PLACEMENT_SETTLE_MS);
     nextAt = Math.min(nextAt, await this.lead());
     await this.tend();
+    // A child that should run but has no placement is about to be placed (after a failure, a
+    // crash, a request): look again soon so the node it lands on starts it without waiting a
+    // whole heartbeat.
+    if (this.model.activeIds().some((id) => !this.leases.has(id))) {
+      nextAt = Math.min(nextAt, this.now() + Math.max(20, this.cluster.heartbeatMs / 5));
+    }
     return nextAt;
   }
 
@@ -589,7 +602,8 @@ export class DistributedSupervisor {
     if (this.leaderLease === undefined) {
       const current = await backend.leases.get(this.leaderLeaseName);
       this.lastLeader = current === undefined ? undefined : parseOwner(current.owner).node;
-      return nextAt;
+      // Take over as soon as the leader's lease expires.
+      return current === undefined ? nextAt : Math.min(nextAt, current.expiresAt + 1);
     }
     this.lastLeader = this.cluster.nodeName;
     const live = this.liveIncarnations();
