@@ -1,9 +1,9 @@
 import pg from 'pg';
 import { afterAll } from 'vitest';
+import { distributedLockSuite } from '../../test/fixtures/patterns/lockSuite.ts';
+import { projectionSuite } from '../../test/fixtures/patterns/projectionSuite.ts';
 import { createPostgresBackend } from '../backend/postgres/index.ts';
 import { ManualClock } from '../core/ManualClock.ts';
-import { distributedLockSuite } from './lock/DistributedLock.suite.ts';
-import { projectionSuite } from './projection/Projection.suite.ts';
 
 const DB_URL = process.env.SLUICE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const admin = new pg.Pool({ connectionString: DB_URL, max: 2 });

@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
 import { afterAll } from 'vitest';
+import { distributedLockSuite } from '../../test/fixtures/patterns/lockSuite.ts';
+import { projectionSuite } from '../../test/fixtures/patterns/projectionSuite.ts';
 import { createRedisBackend, deleteRedisPrefix } from '../backend/redis/index.ts';
 import { ManualClock } from '../core/ManualClock.ts';
-import { distributedLockSuite } from './lock/DistributedLock.suite.ts';
-import { projectionSuite } from './projection/Projection.suite.ts';
 
 const URL = 'redis://127.0.0.1:6379';
 const RUN = `sluice-test:patterns:${process.pid}:${Date.now()}`;

@@ -1,7 +1,7 @@
+import { distributedLockSuite } from '../../test/fixtures/patterns/lockSuite.ts';
+import { projectionSuite } from '../../test/fixtures/patterns/projectionSuite.ts';
 import { createSqliteBackend } from '../backend/sqlite/index.ts';
 import { ManualClock } from '../core/ManualClock.ts';
-import { distributedLockSuite } from './lock/DistributedLock.suite.ts';
-import { projectionSuite } from './projection/Projection.suite.ts';
 
 /** An in-memory SQLite database around a manual clock. */
 async function subject() {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { distributedLockSuite } from '../../../test/fixtures/patterns/lockSuite.ts';
 import { createMemoryBackend } from '../../backend/memory/MemoryBackend.ts';
 import { ManualClock } from '../../core/ManualClock.ts';
-import { distributedLockSuite } from './DistributedLock.suite.ts';
 import { DistributedLock } from './DistributedLock.ts';
 
 distributedLockSuite('memory', async () => {

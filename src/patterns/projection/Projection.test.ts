@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { projectionSuite } from '../../../test/fixtures/patterns/projectionSuite.ts';
 import { createMemoryBackend } from '../../backend/memory/MemoryBackend.ts';
 import { ManualClock } from '../../core/ManualClock.ts';
-import { projectionSuite } from './Projection.suite.ts';
 import { defineProjection } from './Projection.ts';
 
 projectionSuite('memory', async () => {
