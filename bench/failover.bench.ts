@@ -109,7 +109,8 @@ async function measure(spec: string, dir: string, s: Setting): Promise<Sample> {
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  const v = s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  return Math.round(v * 1000) / 1000;
 };
 
 const rows: (string | number)[][] = [];
