@@ -270,7 +270,7 @@ export class Engine<T, R, S> {
    */
   crashWorker(workerId: number, error: Error): void {
     const w = this.workers[workerId];
-    if (!w || !w.alive) return;
+    if (!w?.alive) return;
     w.alive = false;
     w.generation++;
     this.events.emit('worker_crashed', { workerId, error });

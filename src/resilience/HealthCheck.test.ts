@@ -115,7 +115,7 @@ describe('HealthCheck', () => {
     const { clock, hc, reasons, onUnhealthy } = setup(['throw']);
     hc.start(onUnhealthy);
     await clock.advance(100);
-    expect((reasons[0]?.cause as Error).message).toBe('probe crashed');
+    expect((reasons[0]?.cause as Error | undefined)?.message).toBe('probe crashed');
     expect(reasons[0]?.message).toContain('probe crashed');
     hc.stop();
   });
