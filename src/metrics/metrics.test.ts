@@ -55,6 +55,9 @@ describe('pipeline metrics', () => {
     // 19 ok attempts, 3 failed attempts (two flaky, one unrecoverable).
     expect(sample(text, 'sluice_pipeline_item_duration_seconds_count', { ...l, outcome: 'ok' })).toBe(19);
     expect(sample(text, 'sluice_pipeline_item_duration_seconds_count', { ...l, outcome: 'error' })).toBe(3);
+    // End-to-end latency: one sample per item (19 processed, 1 dead-lettered), retries included.
+    expect(sample(text, 'sluice_pipeline_item_latency_seconds_count', { ...l, outcome: 'ok' })).toBe(19);
+    expect(sample(text, 'sluice_pipeline_item_latency_seconds_count', { ...l, outcome: 'error' })).toBe(1);
     // A second scrape does not count twice.
     const again = await registry.metrics();
     expect(sample(again, 'sluice_pipeline_items_processed_total', l)).toBe(19);

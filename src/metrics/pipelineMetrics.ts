@@ -46,6 +46,7 @@ interface PipelineMetricSet {
   readonly inFlight: Gauge<'pipeline'>;
   readonly watermark: Gauge<'pipeline'>;
   readonly duration: Histogram<'pipeline' | 'outcome'>;
+  readonly latency: Histogram<'pipeline' | 'outcome'>;
   readonly runs: Map<string, Tracked>;
 }
 
@@ -130,6 +131,18 @@ function metricSet(registry: Registry, buckets: number[]): PipelineMetricSet {
           registers,
         }),
     ),
+    latency: metricOnce(
+      registry,
+      'sluice_pipeline_item_latency_seconds',
+      () =>
+        new Histogram({
+          name: 'sluice_pipeline_item_latency_seconds',
+          help: 'Time from the first attempt of an item to its final outcome (retries included), by outcome.',
+          labelNames: ['pipeline', 'outcome'],
+          buckets,
+          registers,
+        }),
+    ),
     runs,
   };
   sets.set(registry, set);
@@ -157,8 +170,10 @@ export interface PipelineMetrics {
  * Creates the Prometheus metrics of a pipeline on a registry:
  * `sluice_pipeline_items_processed_total`, `..._items_failed_total`, `..._items_retried_total`,
  * `..._worker_restarts_total` (counters), `sluice_pipeline_in_flight`, `sluice_pipeline_low_watermark`
- * (gauges) and `sluice_pipeline_item_duration_seconds` (histogram), all labelled `pipeline`.
- * Counters and gauges are read from the run at scrape time; durations come from {@link PipelineMetrics.timed}.
+ * (gauges), `sluice_pipeline_item_latency_seconds` (histogram of first attempt to final outcome,
+ * filled from the run's `item_done` events) and `sluice_pipeline_item_duration_seconds`
+ * (histogram of single attempts, filled by {@link PipelineMetrics.timed}), all labelled `pipeline`.
+ * Counters and gauges are read from the run at scrape time.
  *
  * @example
  * ```ts
@@ -174,6 +189,7 @@ export function pipelineMetrics(options: PipelineMetricsOptions): PipelineMetric
   const set = metricSet(o.registry, o.buckets ?? DEFAULT_BUCKETS);
   const name = o.name;
   let current: Tracked | undefined;
+  let unsubscribe: (() => void) | undefined;
   const observe = (seconds: number, outcome: 'ok' | 'error') =>
     set.duration.observe({ pipeline: name, outcome }, seconds);
   const metrics: PipelineMetrics = {
@@ -196,12 +212,21 @@ export function pipelineMetrics(options: PipelineMetricsOptions): PipelineMetric
     instrument(run) {
       if (current) refresh(set);
       current = { run, last: { ok: 0, failed: 0, retries: 0, restarts: 0 } };
+      unsubscribe?.();
+      unsubscribe = run.on('item_done', ({ durationMs, outcome }) =>
+        set.latency.observe(
+          { pipeline: name, outcome: outcome === 'ok' ? 'ok' : 'error' },
+          durationMs / 1000,
+        ),
+      );
       // Counters appear at 0 from the first scrape on.
       for (const c of [set.processed, set.failed, set.retried, set.restarts]) c.inc({ pipeline: name }, 0);
       set.runs.set(name, current);
       return metrics;
     },
     close() {
+      unsubscribe?.();
+      unsubscribe = undefined;
       if (!current || set.runs.get(name) !== current) return;
       refresh(set);
       set.runs.delete(name);

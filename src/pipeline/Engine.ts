@@ -28,6 +28,21 @@ export type PipelineEvents = {
   worker_crashed: [info: { workerId: number; error: Error }];
   /** A crashed worker was restarted and resumes its partitions. */
   worker_restarted: [info: { workerId: number; restarts: number }];
+  /**
+   * An item finished for good (emitted only while someone listens). `durationMs` runs from the
+   * start of its first attempt to its outcome (retries and backoff included).
+   */
+  item_done: [
+    info: {
+      seq: number;
+      key: unknown;
+      partition: number;
+      workerId: number;
+      attempts: number;
+      durationMs: number;
+      outcome: 'ok' | 'failed';
+    },
+  ];
   /** The low watermark advanced. */
   watermark: [lowWatermark: number];
 };
@@ -474,6 +489,7 @@ export class Engine<T, R, S> {
     const cfg = this.cfg;
     const e = q.head;
     e.attempts++;
+    if (e.firstStartedAt === undefined) e.firstStartedAt = cfg.clock.now();
     w.active++;
     const generation = w.generation;
     let signal = this.runAbort.signal;
@@ -661,6 +677,17 @@ export class Engine<T, R, S> {
 
   private finishEntry(w: Worker<S>, q: KeyQueue<T>, e: Entry<T>, ok: boolean, value: unknown): void {
     w.queue.finishHead(q as KeyQueue<unknown>);
+    if (this.events.listenerCount('item_done') > 0) {
+      this.events.emit('item_done', {
+        seq: e.seq,
+        key: e.key,
+        partition: e.partition,
+        workerId: w.id,
+        attempts: e.attempts,
+        durationMs: this.cfg.clock.now() - (e.firstStartedAt ?? this.cfg.clock.now()),
+        outcome: ok ? 'ok' : 'failed',
+      });
+    }
     if (ok) this.ok++;
     else this.failed++;
     if (this.cfg.strategy === 'broadcast') {

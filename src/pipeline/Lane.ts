@@ -8,6 +8,8 @@ export interface Entry<T> {
   readonly partition: number;
   readonly offset: number | undefined;
   attempts: number;
+  /** Clock time of the first attempt's start (set when it first runs). */
+  firstStartedAt?: number;
 }
 
 /** The items of one key waiting in one lane; only the head may run. */

@@ -250,6 +250,28 @@ describe('stream().collect()', () => {
     expect(fromAsync.results).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it('emits item_done once per item with the time from first attempt to outcome', async () => {
+    const clock = new ManualClock(500);
+    const done: Array<{ seq: number; attempts: number; durationMs: number; outcome: string }> = [];
+    let failures = 0;
+    const run = stream(['a', 'b'], { clock })
+      .concurrent({ maxWorkers: 1, retry: { attempts: 3, backoff: 250 } })
+      .process((x) => {
+        if (x === 'a' && failures++ < 2) throw new Error('again');
+        if (x === 'b') throw new UnrecoverableError('no');
+        return x;
+      })
+      .start();
+    run.on('item_done', ({ seq, attempts, durationMs, outcome }) =>
+      done.push({ seq, attempts, durationMs, outcome }),
+    );
+    await clock.runUntil(run.done);
+    expect(done.sort((p, q) => p.seq - q.seq)).toEqual([
+      { seq: 0, attempts: 3, durationMs: 500, outcome: 'ok' },
+      { seq: 1, attempts: 1, durationMs: 0, outcome: 'failed' },
+    ]);
+  });
+
   it('gives idempotency keys stable across retries', async () => {
     const clock = new ManualClock();
     const keys: string[] = [];
