@@ -6,21 +6,22 @@
  * Prints markdown tables and writes bench/results/partition.json.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { murmur3 } from '../src/core/hash.ts';
-import {
+import { loadSluice, writeBenchResult } from './run.ts';
+
+const {
   consistentHash,
   hashSlot,
   jumpHash,
   moduloMd5,
+  murmur3,
   murmur3Utf8,
   PartitionAssignment,
   rendezvous,
-} from '../src/partition/index.ts';
+} = await loadSluice();
 
 interface HashRingLike {
   get(key: string): string;
@@ -305,23 +306,30 @@ lines.push(
 );
 console.log(lines.join('\n'));
 
-const results = {
-  date: new Date().toISOString(),
-  node: process.version,
-  cpu: cpus()[0]?.model,
-  cores: cpus().length,
-  loadAverage1m: loadavg()[0],
-  keys: KEY_COUNT,
-  members: N,
-  lookupsPerSecond: { ...lookups, 'hashring get (1000 hot keys, all cached)': hashringHot },
-  consistentHashVsHashring: ratio,
-  maxOverMean: balanceRows,
-  meanMaxOverMeanOverNameSets: avgBalance,
-  naturalOwnerShare: { 'boundedLoad 1.25': natural125, 'boundedLoad 1.05': natural105 },
-  movedFraction: movementRows,
-  idealMovedFraction: ideal,
-  consistentHashMovedOverIdealByN: movementByN,
-};
-const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'partition.json');
-mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+const hashringRate = lookups['hashring get (LRU cache 5000, 100k distinct keys)'];
+writeBenchResult('partition', {
+  title: `Partitioning: lookups over ${KEY_COUNT.toLocaleString('en')} distinct keys, N = ${N} members, vs hashring`,
+  columns: ['lookup', 'lookups/s', 'vs hashring'],
+  rows: [
+    ...Object.entries(lookups).map(([name, r]) => [name, Math.round(r), `${fmt(r / hashringRate, 1)}x`]),
+    [
+      'hashring get (1000 hot keys, all cached)',
+      Math.round(hashringHot),
+      `${fmt(hashringHot / hashringRate, 1)}x`,
+    ],
+  ],
+  notes: [
+    `consistentHash.route vs hashring.get: ${fmt(ratio, 1)}x (median of per-round ratios; target >= 50x); route rate target >= 10 M/s.`,
+    `Balance max/mean over 100k keys: ${Object.entries(balanceRows)
+      .map(([k, v]) => `${k} ${fmt(v)}`)
+      .join('; ')}.`,
+    `Mean max/mean over ${NAME_SETS} other member-name sets: sluice ${fmt(avgBalance.sluice)}, boundedLoad 1.05 ${fmt(avgBalance.sluiceBounded105)}, hashring ${fmt(avgBalance.hashring)}.`,
+    `Keys on their natural owner with bounded load: ${fmt(natural125 * 100, 1)}% at 1.25, ${fmt(natural105 * 100, 1)}% at 1.05.`,
+    `Keys moved N=${N} -> ${N + 1} (ideal ${fmt(ideal * 100, 2)}%): ${Object.entries(movementRows)
+      .map(([k, m]) => `${k} ${fmt(m * 100, 2)}%`)
+      .join('; ')}.`,
+    `consistentHash (160 vnodes) moved x ideal by N: ${Object.entries(movementByN)
+      .map(([n, x]) => `${n}: ${fmt(x)}`)
+      .join(', ')}.`,
+  ],
+});

@@ -10,13 +10,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { environment, writeBenchResult } from './run.ts';
+import { environment, loadSluice, writeBenchResult } from './run.ts';
 
 const N = Number(process.env.BENCH_N ?? 2_000_000);
 const KEYS = 1000;
 const self = fileURLToPath(import.meta.url);
-/** The compiled package (a variable, so the type checker does not need `dist/` to exist). */
-const DIST = new URL('../dist/index.js', import.meta.url).href;
 
 interface Measure {
   events: number;
@@ -25,7 +23,7 @@ interface Measure {
 }
 
 async function runSluice(n: number, asyncFn: boolean): Promise<Measure> {
-  const { stream } = (await import(DIST)) as typeof import('../src/index.ts');
+  const { stream } = await loadSluice();
   function* source() {
     for (let i = 0; i < n; i++) yield { key: `k${i % KEYS}`, n: i };
   }

@@ -9,9 +9,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import pLimit from 'p-limit';
 import PQueue from 'p-queue';
-import { mapConcurrent } from '../src/pool/mapConcurrent.ts';
-import { mapConcurrentStream } from '../src/pool/mapConcurrentStream.ts';
-import { writeBenchResult } from './run.ts';
+import { loadSluice, writeBenchResult } from './run.ts';
+
+const { mapConcurrent, mapConcurrentStream } = await loadSluice();
 
 const N = Number(process.env.BENCH_N ?? 1_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);

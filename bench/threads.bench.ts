@@ -7,9 +7,10 @@
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { ThreadPool } from '../src/pool/ThreadPool.ts';
 import hash from './fixtures/hash.mjs';
-import { writeBenchResult } from './run.ts';
+import { loadSluice, writeBenchResult } from './run.ts';
+
+const { ThreadPool } = await loadSluice();
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 40);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
