@@ -96,6 +96,23 @@ describe('partitionedRunner', () => {
     expect([...a.assigned(), ...b.assigned()].sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 
+  it('rebalance() converges at once after a runner joins, without waiting for a heartbeat', async () => {
+    await setup(8, 0);
+    const a = runner('a', () => {});
+    await a.start();
+    expect(a.assigned()).toHaveLength(8);
+    const b = runner('b', () => {});
+    await b.start(); // b's heartbeat is visible; a has not ticked since
+    expect(a.assigned()).toHaveLength(8);
+    const t0 = clock.now();
+    await a.rebalance();
+    expect(a.assigned()).toHaveLength(4);
+    await b.rebalance();
+    expect(b.assigned()).toHaveLength(4);
+    expect(clock.now()).toBe(t0);
+    expect([...a.assigned(), ...b.assigned()].sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
   it('hands over on a graceful stop: the survivor starts at the committed offsets, nothing runs twice', async () => {
     await setup(4, 40);
     const handled = new Map<string, number>();

@@ -253,6 +253,18 @@ export class PartitionedRunner<T = unknown> implements Runner, PartitionWorkerHo
     this.events.emit('partition_acquired', { partition, fencingToken: worker.fencingToken, offset });
   }
 
+  /**
+   * Re-evaluates the assignment now instead of at the next heartbeat: heartbeat, renew, release
+   * partitions that should move, acquire free ones that are ours. Rebalancing also happens by
+   * itself whenever the live membership changes; call this after starting or stopping runners
+   * to converge sooner. Resolves when the pass is done.
+   */
+  async rebalance(): Promise<void> {
+    if (this.current !== 'running') return;
+    if (this.ticking) await this.ticking;
+    await this.runTick();
+  }
+
   /** Runs one tick, then schedules the next (unless stopped). */
   private runTick(): Promise<void> {
     if (this.timer !== undefined) {
