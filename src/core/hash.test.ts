@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { murmur3Reference } from '../../test/support/murmur3Reference.ts';
 import { murmur3, partitionForKey } from './hash.ts';
 
 describe('murmur3', () => {
@@ -16,8 +18,23 @@ describe('murmur3', () => {
 
   it('hashes non-ASCII keys by their UTF-8 bytes', () => {
     // 'é' is C3 A9 in UTF-8; the ASCII fast path must not treat it as one char code.
-    expect(murmur3('é')).toBe(murmur3Bytes(new Uint8Array([0xc3, 0xa9])));
-    expect(murmur3('abcé日本')).toBe(murmur3Bytes(new TextEncoder().encode('abcé日本')));
+    expect(murmur3('é')).toBe(murmur3Reference(new Uint8Array([0xc3, 0xa9])));
+    expect(murmur3('abcé日本')).toBe(murmur3Reference(new TextEncoder().encode('abcé日本')));
+  });
+
+  it('equals the byte-level reference for any string and seed', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' })),
+        fc.nat(),
+        (s, seed) => {
+          expect(murmur3(s, seed)).toBe(murmur3Reference(new TextEncoder().encode(s), seed));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    const long = 'ü'.repeat(500) + '😀'.repeat(300); // grows the scratch buffer
+    expect(murmur3(long, 7)).toBe(murmur3Reference(new TextEncoder().encode(long), 7));
   });
 
   it('partitionForKey is stable and in range', () => {
@@ -29,30 +46,3 @@ describe('murmur3', () => {
     }
   });
 });
-
-/** Straightforward reference implementation over bytes, for the non-ASCII path. */
-function murmur3Bytes(bytes: Uint8Array, seed = 0): number {
-  let h = seed >>> 0;
-  const n = bytes.length;
-  let i = 0;
-  const mix = (k: number) => {
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    return Math.imul(k, 0x1b873593);
-  };
-  for (; i + 4 <= n; i += 4) {
-    h ^= mix(bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24));
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-  }
-  let k = 0;
-  for (let j = n - 1; j >= i; j--) k = (k << 8) | bytes[j]!;
-  if (n > i) h ^= mix(k);
-  h ^= n;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
