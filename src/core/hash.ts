@@ -8,7 +8,7 @@ let scratch = new Uint8Array(256);
  *
  * @example
  * ```ts
- * murmur3Utf8('Hello, world!', 0x9747b28c); // 0x24884cba
+ * murmur3('Hello, world!', 0x9747b28c); // 0x24884cba
  * ```
  */
 export function murmur3(key: string, seed = 0): number {
