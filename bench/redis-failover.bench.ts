@@ -18,7 +18,7 @@
  * `SLUICE_TEST_REDIS`, default `redis://127.0.0.1:6379`).
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { createRedisBackend, deleteRedisPrefix } from '../src/backend/redis/index.ts';
@@ -36,6 +36,13 @@ const PARTITIONS = 16;
 const EVENTS = 40_000;
 const BULL_CONCURRENCY = 4;
 const fixtures = join(import.meta.dirname, 'fixtures', 'redis-failover');
+const bullVersion = (
+  JSON.parse(
+    readFileSync(join(import.meta.dirname, '..', 'node_modules', 'bullmq', 'package.json'), 'utf8'),
+  ) as {
+    version: string;
+  }
+).version;
 const compiled = existsSync(join(import.meta.dirname, '..', 'dist', 'index.js'));
 
 /** Seconds from the kill to: failure detected, in-flight work started on a survivor, completed. */
@@ -200,8 +207,10 @@ async function bullRound(s: BullSetting): Promise<Sample> {
       30_000,
       'held job started',
     );
-    // Kill at a random point of the victim's lock-renewal cycle (lockDuration / 2).
-    await sleep(Math.random() * ((s.lockDuration ?? 30_000) / 2));
+    // Kill at a random point of both the lock-renewal cycle (every lockDuration / 2 at most) and
+    // the survivors' stalled-check cycle (every stalledInterval, from their start).
+    const lock = s.lockDuration ?? 30_000;
+    await sleep(Math.random() * Math.max(lock / 2, s.stalledInterval ?? 30_000));
     const killedAt = kids.kill(victim);
     const after = (m: ChildMessage) => m.name !== victim && m.at >= killedAt && m.jobId === job.id;
     const limit = 2 * ((s.lockDuration ?? 30_000) + (s.stalledInterval ?? 30_000)) + 30_000;
@@ -299,8 +308,8 @@ const table = writeBenchResult('redis-failover', {
   notes: [
     `median of ${ROUNDS} rounds per row; each round starts 3 fresh processes (node --import tsx) on the same local Redis, under its own key prefix, deleted afterwards; Sluice ${compiled ? 'compiled package (dist/)' : 'sources'}`,
     `Sluice: ${PARTITIONS} partitions, ${EVENTS} events of ${DELAY_MS} ms, default batch size and poll interval; one runner is killed once the group has settled and committed 1000 more events, after a random delay within one heartbeat. "Detected" = first of its partitions acquired by a survivor; "restarted"/"completed" = start/end of the first event of its partitions handled by a survivor (its uncommitted work, re-delivered from the last commit)`,
-    `BullMQ ${'6.x'}: 3 workers with concurrency ${BULL_CONCURRENCY}, background load of 200 jobs/s of ${DELAY_MS} ms; the worker that took the "held" job (which never finishes on its first run) is killed after a random delay within one lock-renewal period (lockDuration / 2). "Detected" = a survivor's stalled-job check moved it back to wait; "restarted"/"completed" = its start/end on a survivor`,
-    'BullMQ recovers a stalled job only after its lock expires (up to lockDuration after the last renewal) and a stalled-job check that runs every stalledInterval sees it twice; Sluice moves partitions once the runner heartbeat is older than failureTimeout',
+    `BullMQ ${bullVersion}: 3 workers with concurrency ${BULL_CONCURRENCY}, background load of 200 jobs/s of ${DELAY_MS} ms; the worker that took the "held" job (which never finishes on its first run) is killed after a random delay within max(lockDuration / 2, stalledInterval), so the kill falls at a random point of both the lock-renewal and the stalled-check cycles. "Detected" = a survivor's stalled-job check moved it back to wait; "restarted"/"completed" = its start/end on a survivor`,
+    'BullMQ moves a job back only at a stalled-job check (at most once per stalledInterval for the whole queue) that finds it marked by the previous check and its lock expired (lockDuration after the last renewal); Sluice moves partitions once the runner heartbeat is older than failureTimeout',
     'the tuned BullMQ row shortens lock and check intervals to Sluice-like values (more Redis traffic per worker); it is not the default',
     'times from the parent clock at SIGKILL to timestamps taken in the surviving processes (same machine)',
   ],
