@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: type check, lint, then the test suite in two vitest runs — everything in parallel
+// `npm test`: type check, lint, import-cycle and layer checks, then the test suite in two vitest runs — everything in parallel
 // except the tests that restart the shared Redis server, which run alone afterwards.
 // Prints one closing line for both runs: `tests: N passed, N failed, N skipped`.
 import { spawnSync } from 'node:child_process';
