@@ -21,6 +21,20 @@ if (step('type check', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']) !== 0)
 if (step('lint', 'npx', ['biome', 'check', 'src', 'test', 'bench', 'examples', 'scripts']) !== 0)
   failedSteps++;
 
+if (
+  step('import cycles', 'npx', [
+    'madge',
+    '--circular',
+    '--extensions',
+    'ts',
+    '--ts-config',
+    'tsconfig.json',
+    'src',
+  ]) !== 0
+)
+  failedSteps++;
+if (step('layers', process.execPath, ['scripts/check-layers.mjs']) !== 0) failedSteps++;
+
 const dir = mkdtempSync(join(tmpdir(), 'sluice-test-'));
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const runs = [
