@@ -29,6 +29,13 @@ export interface PostgresBackendOptions {
   connectionTimeoutMs?: number;
   /** How long to wait for a statement's answer before giving up on the connection (`BACKEND_UNAVAILABLE`). Default 30000. */
   queryTimeoutMs?: number;
+  /**
+   * The server ends a session that stays idle inside a transaction this long (PostgreSQL's
+   * `idle_in_transaction_session_timeout`), releasing its locks: a process frozen in the middle
+   * of an append (SIGSTOP, a long GC pause, a debugger) must not block every other process.
+   * Sluice's own transactions are a few statements long. Default 5000; 0 disables it.
+   */
+  idleInTransactionTimeoutMs?: number;
   /** Reconnection delays of the `LISTEN` connection after it is lost. Default `{ initialMs: 100, maxMs: 5000 }`. */
   reconnect?: { initialMs?: number; maxMs?: number };
   /** `application_name` of the connections (visible in `pg_stat_activity`). Default `"sluice"`. */
@@ -59,6 +66,7 @@ const optionsSchema = z.object({
   notify: z.boolean().optional(),
   connectionTimeoutMs: z.number().int().min(1, 'an integer >= 1').optional(),
   queryTimeoutMs: z.number().int().min(1, 'an integer >= 1').optional(),
+  idleInTransactionTimeoutMs: z.number().int().min(0, 'an integer >= 0').optional(),
   reconnect: z
     .object({
       initialMs: z.number().int().min(1, 'an integer >= 1').optional(),
@@ -80,6 +88,8 @@ export function resolveOptions(options: PostgresBackendOptions): PgConnectionSet
     query_timeout: o.queryTimeoutMs ?? o.pool?.query_timeout ?? 30_000,
     keepAlive: o.pool?.keepAlive ?? true,
     application_name: o.applicationName ?? o.pool?.application_name ?? 'sluice',
+    idle_in_transaction_session_timeout:
+      o.idleInTransactionTimeoutMs ?? o.pool?.idle_in_transaction_session_timeout ?? 5000,
   };
   if (o.connectionString !== undefined) clientConfig.connectionString = o.connectionString;
   return {
