@@ -54,6 +54,21 @@ function lifecycleRows(
 }
 
 describe.each(backends)('partitioned runners as processes on $name', (cb) => {
+  /** Whether a write transaction on the SQLite file can start right now (no other writer holds it). */
+  function writeLockFree(path: string): boolean {
+    const db = new Database(path);
+    try {
+      db.pragma('busy_timeout = 0');
+      db.exec('BEGIN IMMEDIATE');
+      db.exec('ROLLBACK');
+      return true;
+    } catch {
+      return false;
+    } finally {
+      db.close();
+    }
+  }
+
   async function setup(delayMs: number) {
     const id = randomUUID().slice(0, 8);
     const topic = `chaos-${id}`;
@@ -170,8 +185,22 @@ describe.each(backends)('partitioned runners as processes on $name', (cb) => {
       await fleet.waitFor(() => fleet.committedTotal() >= EVENTS / 5, 60_000, 'progress');
       const paused = fleet.runners.get('r2')!;
       const held = fleet.ownedBy('r2');
-      paused.child.kill('SIGSTOP');
-      await pollUntil(() => processState(paused.child.pid!) === 'T', 5_000, 'r2 stopped state');
+      // Freeze r2 at a moment when it is not inside a write transaction of a SQLite file the
+      // others share (the effects log, or the SQLite backend): a process frozen holding a
+      // SQLite write lock blocks every writer of that file, which is SQLite's rule, not the
+      // runner's. PostgreSQL ends such sessions itself (idle_in_transaction_session_timeout).
+      const sqliteFiles = [
+        effects,
+        ...(cb.spec.startsWith('sqlite:') ? [cb.spec.slice('sqlite:'.length)] : []),
+      ];
+      for (let tries = 0; ; tries++) {
+        if (tries > 200) throw new Error('r2 always held a SQLite write lock');
+        paused.child.kill('SIGSTOP');
+        await pollUntil(() => processState(paused.child.pid!) === 'T', 5_000, 'r2 stopped state');
+        if (sqliteFiles.every(writeLockFree)) break;
+        paused.child.kill('SIGCONT');
+        await new Promise((r) => setTimeout(r, 10));
+      }
       await fleet.waitFor(
         () => held.every((p) => ['r1', 'r3'].includes(fleet.owners.get(p) ?? '')),
         15_000,
