@@ -55,11 +55,11 @@ export class Inventory {
 
   async reserve(order: Order): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
-    this.calls++;
-    if (this.calls % 50 === 0) throw new Error('inventory service unavailable (503)');
     if (order.lines.some((l) => l.sku === 'DISCONTINUED')) {
       throw new UnrecoverableError(`order ${order.id}: SKU discontinued`);
     }
+    this.calls++;
+    if (this.calls % 50 === 0) throw new Error('inventory service unavailable (503)');
   }
 }
 
