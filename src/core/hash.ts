@@ -52,7 +52,15 @@ export function murmur3(key: string, seed = 0): number {
     h ^= Math.imul(k, 0x1b873593);
   }
   if (or >= 0x80) return murmur3Bytes(key, seed);
-  h ^= len;
+  return fmix32(h ^ len);
+}
+
+/**
+ * The MurmurHash3 32-bit finalizer: a bijective mix of a 32-bit integer with full avalanche.
+ * Also used to derive independent scores from one key hash (rendezvous hashing).
+ */
+export function fmix32(x: number): number {
+  let h = x | 0;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
@@ -89,13 +97,7 @@ function murmur3Bytes(key: string, seed: number): number {
     k = (k << 15) | (k >>> 17);
     h ^= Math.imul(k, 0x1b873593);
   }
-  h ^= len;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(h ^ len);
 }
 
 /** Default number of virtual partitions keys map to. */

@@ -4,6 +4,7 @@ import { parseDuration } from '../core/duration.ts';
 import { toError } from '../core/errors.ts';
 import { validate } from '../core/validate.ts';
 import { type CircuitBreaker, circuitBreakerFromConfig } from '../resilience/CircuitBreaker.ts';
+import { toRestartType } from '../supervision/options.ts';
 import { Supervisor } from '../supervision/Supervisor.ts';
 import type { ChildHandle, ChildSpec } from '../supervision/types.ts';
 import type { Engine, EngineHooks } from './Engine.ts';
@@ -69,12 +70,7 @@ export interface ParsedSupervision {
 /** Validates the `supervision` option. @internal */
 export function parseSupervision(raw: Record<string, unknown>, clock: Clock): ParsedSupervision {
   const o = validate(schema, raw, 'concurrent.supervision');
-  const restart =
-    o.restart === 'on_failure' || o.restart === 'transient'
-      ? 'transient'
-      : o.restart === 'never' || o.restart === 'temporary'
-        ? 'temporary'
-        : 'permanent';
+  const restart = toRestartType(o.restart);
   const within = o.withinMs ?? o.within;
   return {
     restart,
