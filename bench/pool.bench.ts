@@ -1,10 +1,13 @@
 /**
  * Pool throughput: N no-op async tasks (`async (x) => x`, default 1,000,000) at concurrency 8.
  * Sluice `mapConcurrent` / `mapConcurrentStream` vs p-limit vs p-queue, same process, same run.
- * Contenders alternate within each round; the table shows the median of the rounds.
+ * Contenders alternate within each round, each in a fresh process; the table shows the median of
+ * the rounds.
  *
  * Run: `node --import tsx bench/pool.bench.ts` (env `BENCH_N`, `BENCH_ROUNDS` to change the size).
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import pLimit from 'p-limit';
@@ -72,17 +75,33 @@ const contenders: Contender[] = [
 
 const expectedSum = (n: number) => (n * (n - 1)) / 2;
 
-// A full GC before each timed run, so no contender pays for the garbage of the previous one.
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
+/** Warm-up runs (of 100,000 tasks) before the timed run, so the timed run sees optimised code. */
+const WARMUPS = 3;
 
-async function measure(c: Contender, n: number): Promise<number> {
-  gc();
+/** Runs one contender in this process: the warm-ups, a full GC, then one timed run. */
+async function measureHere(c: Contender, n: number): Promise<number> {
+  for (let w = 0; w < WARMUPS; w++) await c.run(Math.min(n, 100_000));
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
   const t0 = performance.now();
   const sum = await c.run(n);
   const ms = performance.now() - t0;
   if (sum !== expectedSum(n)) throw new Error(`${c.name} produced a wrong result: ${sum}`);
   return ms;
+}
+
+/**
+ * Runs one contender in a fresh process. One process per contender and round keeps any
+ * contender's heap (p-limit leaves about 1 GB of promises for the collector) from slowing the next.
+ */
+function measureInChild(c: Contender, n: number): number {
+  const self = fileURLToPath(import.meta.url);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', c.name, String(n)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  if (r.status !== 0) throw new Error(`${c.name} failed: ${r.stderr}`);
+  return Number(r.stdout.trim().split('\n').at(-1));
 }
 
 const median = (xs: number[]) => {
@@ -91,13 +110,18 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-// Warm-up: let every contender's code get optimised before timing.
-for (const c of contenders) await measure(c, Math.min(N, 100_000));
+const argv = process.argv.slice(2);
+if (argv[0] === '--child') {
+  const c = contenders.find((x) => x.name === argv[1]);
+  if (c === undefined) throw new Error(`unknown contender ${argv[1]}`);
+  process.stdout.write(`${await measureHere(c, Number(argv[2]))}\n`);
+  process.exit(0);
+}
 
 const times = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
 for (let round = 0; round < ROUNDS; round++) {
   for (const c of contenders) {
-    const ms = await measure(c, N);
+    const ms = measureInChild(c, N);
     times.get(c.name)!.push(ms);
     process.stdout.write(`round ${round + 1} ${c.name}: ${ms.toFixed(0)} ms\n`);
   }
@@ -105,6 +129,11 @@ for (let round = 0; round < ROUNDS; round++) {
 
 const opsPerSec = new Map(contenders.map((c) => [c.name, N / (median(times.get(c.name)!) / 1000)]));
 const base = opsPerSec.get('p-limit')!;
+// Contenders alternate within a round, so each round pairs a p-limit run with a Sluice run.
+const roundRatios = times
+  .get('sluice mapConcurrent')!
+  .map((ms, r) => times.get('p-limit')![r]! / ms)
+  .sort((a, b) => a - b);
 const rows = contenders.map((c) => {
   const ops = opsPerSec.get(c.name)!;
   return [c.name, Math.round(ops), Math.round(median(times.get(c.name)!)), `${(ops / base).toFixed(1)}x`];
@@ -116,7 +145,8 @@ const table = writeBenchResult('pool', {
   rows,
   notes: [
     `Task: \`async (x) => x\`; every implementation collects all ${N.toLocaleString('en-US')} results and the sum is checked.`,
-    `Median of ${ROUNDS} rounds after a 100,000-task warm-up; contenders alternate within each round; a full GC runs before each timed run.`,
+    `Median of ${ROUNDS} rounds; contenders alternate within each round, each timed run in a fresh process after ${WARMUPS} warm-up runs of 100,000 tasks and a full GC.`,
+    `mapConcurrent vs p-limit per round: ${roundRatios.map((x) => `${x.toFixed(1)}x`).join(', ')}.`,
     'p-limit / p-queue: `Promise.all(items.map((x) => limit(() => fn(x))))` (their documented usage).',
     'Sluice results are full `ItemResult` objects (status, value, index, attempts, workerId).',
     'Target: mapConcurrent >= 25x p-limit.',

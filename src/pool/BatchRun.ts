@@ -35,7 +35,7 @@ const yieldMacrotask = () => new Promise<void>((resolve) => setImmediate(resolve
  * The engine behind `mapConcurrent`, `mapConcurrentStream` and `runBatch`: `concurrency` lanes,
  * each pulling the next item from the source only when it is free, running it (with timeout and
  * retry when configured) and handing the result to `sink`. Results reach the sink in completion
- * order; callers put them back in input order by `index`.
+ * order; callers put them back in input order by `index` (an array sink does so itself).
  *
  * Not exported from the package: the public functions wrap it.
  */
@@ -75,7 +75,7 @@ export class BatchRun<T, R> {
     private readonly items: PoolInput<T>,
     private readonly fn: ItemFn<T, R>,
     private readonly opts: ResolvedOptions,
-    private readonly sink: (result: ItemResult<R>) => void,
+    private readonly sink: ((result: ItemResult<R>) => void) | ItemResult<R>[],
   ) {
     this.signal = this.ctrl.signal;
     this.arr = Array.isArray(items) ? (items as readonly T[]) : undefined;
@@ -242,10 +242,9 @@ export class BatchRun<T, R> {
     if (index >= this.gate) return -2;
     const arr = this.arr;
     if (arr !== undefined) {
-      if (index >= arr.length) {
-        this.sourceDone = true;
-        return -1;
-      }
+      // The end of an array needs no flag: every later call sees the same index (and leaving the
+      // object unchanged keeps the optimised lanes valid from one batch to the next).
+      if (index >= arr.length) return -1;
       this.nextIndex = index + 1;
       this.taken = arr[index] as T;
       return index;
@@ -274,9 +273,14 @@ export class BatchRun<T, R> {
     return this.fn;
   }
 
-  /** @internal Hands a result to the sink. */
+  /**
+   * @internal Hands a result to the sink: a callback, or an array the result is stored into at
+   * its index (no per-run closure for the optimiser to specialise on and then discard).
+   */
   emit(result: ItemResult<R>): void {
-    this.sink(result);
+    const sink = this.sink;
+    if (typeof sink === 'function') sink(result);
+    else sink[result.index] = result;
   }
 
   private waitGate(): Promise<void> {
@@ -360,7 +364,7 @@ export class BatchRun<T, R> {
         const got = await this.pullAsync();
         if (got === undefined) return;
         if (this.stopped) {
-          this.sink(skippedResult(ABORTED_REASON, got.index, 0));
+          this.emit(skippedResult(ABORTED_REASON, got.index, 0));
           return;
         }
         item = got.item;
@@ -368,7 +372,7 @@ export class BatchRun<T, R> {
       }
 
       if (!this.simple) {
-        this.sink(await this.runWithPolicy(item, index, workerId));
+        this.emit(await this.runWithPolicy(item, index, workerId));
         continue;
       }
       // Fast path: no timeout, no retry — one context object and one await per item, and no
@@ -387,7 +391,7 @@ export class BatchRun<T, R> {
       } catch (e) {
         result = isSkip(e) ? skippedResult(e.reason, index, 1) : errorResult(toError(e), index, 1, workerId);
       }
-      this.sink(result);
+      this.emit(result);
       if (syncRun >= SYNC_YIELD_EVERY) {
         // A synchronous function would otherwise hold the event loop for the whole batch.
         syncRun = 0;

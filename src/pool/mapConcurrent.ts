@@ -44,23 +44,29 @@ export async function mapConcurrent<T, R>(
   assertInput(items);
   assertFn(fn);
   const resolved = resolveOptions(opts);
-  // Results are stored in small chunks and flattened at the end: stores into a young chunk are
-  // cheaper for the garbage collector than stores of young objects into one huge old array.
+  // Array input: results go straight to their final place. Other sources: small chunks,
+  // flattened at the end (the length is not known in advance).
+  const direct = Array.isArray(items) ? new Array<ItemResult<R>>(items.length) : undefined;
   const chunks: ItemResult<R>[][] = [];
-  const run = new BatchRun(items, fn, resolved, (r) => {
-    const c = r.index >>> CHUNK_BITS;
-    let chunk = chunks[c];
-    if (chunk === undefined) chunks[c] = chunk = new Array<ItemResult<R>>(CHUNK);
-    chunk[r.index & CHUNK_MASK] = r;
-  });
+  const sink =
+    direct ??
+    ((r: ItemResult<R>) => {
+      const c = r.index >>> CHUNK_BITS;
+      let chunk = chunks[c];
+      if (chunk === undefined) chunks[c] = chunk = new Array<ItemResult<R>>(CHUNK);
+      chunk[r.index & CHUNK_MASK] = r;
+    });
+  const run = new BatchRun(items, fn, resolved, sink);
   await run.run();
   const src = run.sourceError;
   if (src.failed) throw src.error;
   const pulled = run.pulled;
-  const total = Array.isArray(items) ? items.length : pulled;
-  const results = new Array<ItemResult<R>>(total);
-  for (let i = 0; i < pulled; i++)
-    results[i] = (chunks[i >>> CHUNK_BITS] as ItemResult<R>[])[i & CHUNK_MASK] as ItemResult<R>;
+  const total = direct !== undefined ? direct.length : pulled;
+  const results = direct ?? new Array<ItemResult<R>>(total);
+  if (direct === undefined) {
+    for (let i = 0; i < pulled; i++)
+      results[i] = (chunks[i >>> CHUNK_BITS] as ItemResult<R>[])[i & CHUNK_MASK] as ItemResult<R>;
+  }
   // Array input, cancelled: items never started are reported as skipped.
   for (let i = pulled; i < total; i++) results[i] = skippedResult(ABORTED_REASON, i, 0);
   return results;
