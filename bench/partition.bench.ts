@@ -8,8 +8,6 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadSluice, writeBenchResult } from './run.ts';
 
 const {
@@ -236,8 +234,9 @@ const movementRows = {
   ),
 };
 
-// --- Movement for several N (consistent hash, default vnodes) ---------------------------------
+// --- Movement for several N (consistent hash, default vnodes; hashring's ketama ring alike) ----
 const movementByN: Record<string, number> = {};
+const hashringMovementByN: Record<string, number> = {};
 for (const n of [2, 3, 5, 8, 10, 16, 20, 32]) {
   const ms = Array.from({ length: n }, (_, i) => `node-${i}`);
   const before = consistentHash({ members: ms });
@@ -248,7 +247,55 @@ for (const n of [2, 3, 5, 8, 10, 16, 20, 32]) {
       (k) => after.route(k),
     ) /
     (1 / (n + 1));
+  const hBefore = new HashRing(ms);
+  const hAfter = new HashRing([...ms, `node-${n}`]);
+  hashringMovementByN[String(n)] =
+    movement(
+      (k) => hBefore.get(k),
+      (k) => hAfter.get(k),
+    ) /
+    (1 / (n + 1));
 }
+
+// The spread of N -> N+1 movement over many member-name sets: with 160 independent points per
+// member, the arc a new member takes has a relative standard deviation of about 1/sqrt(160).
+const SPREAD_SETS = 100;
+const SPREAD_N = 20;
+const spread: number[] = [];
+const hashringSpread: number[] = [];
+for (let t = 0; t < SPREAD_SETS; t++) {
+  const ms = Array.from({ length: SPREAD_N + 1 }, (_, i) => `set${t}-member-${i}`);
+  const before = consistentHash({ members: ms.slice(0, SPREAD_N) });
+  const after = consistentHash({ members: ms });
+  spread.push(
+    movement(
+      (k) => before.route(k),
+      (k) => after.route(k),
+    ) *
+      (SPREAD_N + 1),
+  );
+  const hBefore = new HashRing(ms.slice(0, SPREAD_N));
+  const hAfter = new HashRing(ms);
+  hashringSpread.push(
+    movement(
+      (k) => hBefore.get(k),
+      (k) => hAfter.get(k),
+    ) *
+      (SPREAD_N + 1),
+  );
+}
+/** Mean, standard deviation, 5th and 95th percentiles and share above 1.1 of movement ratios. */
+function spreadOf(xs: number[]): string {
+  const s = [...xs].sort((a, b) => a - b);
+  const mean = s.reduce((a, b) => a + b, 0) / s.length;
+  const sd = Math.sqrt(s.reduce((a, b) => a + (b - mean) ** 2, 0) / s.length);
+  const p = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+  const over = s.filter((x) => x > 1.1).length / s.length;
+  return `mean ${fmt(mean)}, standard deviation ${fmt(sd)}, 5th-95th percentile ${fmt(p(0.05))}-${fmt(p(0.95))}, ${fmt(over * 100, 0)}% of sets above 1.1`;
+}
+const spreadSummary =
+  `over ${SPREAD_SETS} member-name sets, N=${SPREAD_N} -> ${SPREAD_N + 1} moved x ideal: sluice consistentHash ${spreadOf(spread)}; ` +
+  `hashring ${spreadOf(hashringSpread)} (1/sqrt(160) = ${fmt(1 / Math.sqrt(160))})`;
 
 // --- Report ---------------------------------------------------------------------------------
 const lines: string[] = [];
@@ -294,10 +341,17 @@ lines.push(
     .join(' | ')} |`,
 );
 lines.push(
-  `| 160 vnodes | ${Object.values(movementByN)
+  `| sluice, 160 vnodes | ${Object.values(movementByN)
     .map((x) => fmt(x))
     .join(' | ')} |`,
 );
+lines.push(
+  `| hashring, 160 points | ${Object.values(hashringMovementByN)
+    .map((x) => fmt(x))
+    .join(' | ')} |`,
+);
+lines.push('');
+lines.push(`Movement ${spreadSummary}.`);
 lines.push('');
 lines.push(
   `consistentHash.route vs hashring.get: **${fmt(ratio, 1)}×** (target ≥ 50×); ` +
@@ -330,6 +384,9 @@ writeBenchResult('partition', {
       .join('; ')}.`,
     `consistentHash (160 vnodes) moved x ideal by N: ${Object.entries(movementByN)
       .map(([n, x]) => `${n}: ${fmt(x)}`)
+      .join(', ')}; hashring (ketama, 160 points): ${Object.entries(hashringMovementByN)
+      .map(([n, x]) => `${n}: ${fmt(x)}`)
       .join(', ')}.`,
+    `Movement ${spreadSummary}; target <= 1.1 for every N.`,
   ],
 });
