@@ -235,26 +235,35 @@ const movementRows = {
 };
 
 // --- Movement for several N (consistent hash, default vnodes; hashring's ketama ring alike) ----
-const movementByN: Record<string, number> = {};
-const hashringMovementByN: Record<string, number> = {};
-for (const n of [2, 3, 5, 8, 10, 16, 20, 32]) {
-  const ms = Array.from({ length: n }, (_, i) => `node-${i}`);
-  const before = consistentHash({ members: ms });
-  const after = consistentHash({ members: [...ms, `node-${n}`] });
-  movementByN[String(n)] =
+
+/**
+ * Keys moved when `members` grows by its last name, as a multiple of the ideal 1/(N+1):
+ * `[sluice consistentHash, hashring]`.
+ */
+function growthMovement(members: string[]): [number, number] {
+  const before = members.slice(0, -1);
+  const ringBefore = consistentHash({ members: before });
+  const ringAfter = consistentHash({ members });
+  const hBefore = new HashRing(before);
+  const hAfter = new HashRing(members);
+  return [
     movement(
-      (k) => before.route(k),
-      (k) => after.route(k),
-    ) /
-    (1 / (n + 1));
-  const hBefore = new HashRing(ms);
-  const hAfter = new HashRing([...ms, `node-${n}`]);
-  hashringMovementByN[String(n)] =
+      (k) => ringBefore.route(k),
+      (k) => ringAfter.route(k),
+    ) * members.length,
     movement(
       (k) => hBefore.get(k),
       (k) => hAfter.get(k),
-    ) /
-    (1 / (n + 1));
+    ) * members.length,
+  ];
+}
+
+const movementByN: Record<string, number> = {};
+const hashringMovementByN: Record<string, number> = {};
+for (const n of [2, 3, 5, 8, 10, 16, 20, 32]) {
+  const [sluice, hr] = growthMovement(Array.from({ length: n + 1 }, (_, i) => `node-${i}`));
+  movementByN[String(n)] = sluice;
+  hashringMovementByN[String(n)] = hr;
 }
 
 // The spread of N -> N+1 movement over many member-name sets: with 160 independent points per
@@ -264,25 +273,9 @@ const SPREAD_N = 20;
 const spread: number[] = [];
 const hashringSpread: number[] = [];
 for (let t = 0; t < SPREAD_SETS; t++) {
-  const ms = Array.from({ length: SPREAD_N + 1 }, (_, i) => `set${t}-member-${i}`);
-  const before = consistentHash({ members: ms.slice(0, SPREAD_N) });
-  const after = consistentHash({ members: ms });
-  spread.push(
-    movement(
-      (k) => before.route(k),
-      (k) => after.route(k),
-    ) *
-      (SPREAD_N + 1),
-  );
-  const hBefore = new HashRing(ms.slice(0, SPREAD_N));
-  const hAfter = new HashRing(ms);
-  hashringSpread.push(
-    movement(
-      (k) => hBefore.get(k),
-      (k) => hAfter.get(k),
-    ) *
-      (SPREAD_N + 1),
-  );
+  const [sluice, hr] = growthMovement(Array.from({ length: SPREAD_N + 1 }, (_, i) => `set${t}-member-${i}`));
+  spread.push(sluice);
+  hashringSpread.push(hr);
 }
 /** Mean, standard deviation, 5th and 95th percentiles and share above 1.1 of movement ratios. */
 function spreadOf(xs: number[]): string {
