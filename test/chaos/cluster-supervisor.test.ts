@@ -11,6 +11,7 @@ import type { DistributedLifecycleEvent } from '../../src/cluster/dsupTypes.ts';
 import { clusterBackends } from '../fixtures/cluster/backends.ts';
 import { processState } from '../fixtures/cluster/fleet.ts';
 import type { NodeFixtureConfig } from '../fixtures/cluster/node.ts';
+import { ConditionWaiters } from '../support/conditionWaiters.ts';
 
 const nodeFile = join(import.meta.dirname, '..', 'fixtures', 'cluster', 'node.ts');
 const HEARTBEAT = 250;
@@ -45,7 +46,7 @@ interface NodeProc {
 
 class Nodes {
   readonly procs = new Map<string, NodeProc>();
-  private readonly waiters = new Set<() => void>();
+  private readonly waiters = new ConditionWaiters();
 
   constructor(private readonly base: Omit<NodeFixtureConfig, 'nodeName'>) {}
 
@@ -68,36 +69,23 @@ class Nodes {
     child.stderr?.on('data', (d) => (proc.output += d));
     child.on('message', (m: NodeMessage) => {
       proc.messages.push(m);
-      this.notify();
+      this.waiters.notify();
     });
     void proc.exited.then(() => {
       proc.alive = false;
-      this.notify();
+      this.waiters.notify();
     });
     this.procs.set(name, proc);
     return proc;
   }
 
   waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-    if (cond()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!cond()) return;
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(check);
-        const states = [...this.procs.values()].map(
-          (p) => `${p.name}${p.alive ? '' : '(dead)'}: ${JSON.stringify(p.state()?.local)}`,
-        );
-        const out = [...this.procs.values()].map((p) => p.output).join('\n');
-        reject(
-          new Error(`timed out after ${timeoutMs} ms waiting for ${what}; ${states.join('; ')}\n${out}`),
-        );
-      }, timeoutMs);
-      this.waiters.add(check);
+    return this.waiters.waitFor(cond, timeoutMs, what, () => {
+      const states = [...this.procs.values()].map(
+        (p) => `${p.name}${p.alive ? '' : '(dead)'}: ${JSON.stringify(p.state()?.local)}`,
+      );
+      const out = [...this.procs.values()].map((p) => p.output).join('\n');
+      return `; ${states.join('; ')}\n${out}`;
     });
   }
 
@@ -135,10 +123,6 @@ class Nodes {
       await p.exited;
       clearTimeout(t);
     }
-  }
-
-  private notify(): void {
-    for (const w of [...this.waiters]) w();
   }
 }
 
