@@ -82,6 +82,24 @@ interface Measured {
   secs: number;
 }
 
+/**
+ * A peer's round: once every job reached the handler, polls `remaining()` (jobs not yet
+ * completed in the database) until it is 0; times out TIMEOUT_MS after `started`.
+ */
+async function peerFinished(
+  progress: Progress,
+  remaining: () => Promise<number>,
+  started: number,
+): Promise<Measured> {
+  const end = await withTimeout(
+    progress.handledAll.then(() => until(remaining)),
+    started,
+  );
+  if (end === undefined)
+    return { jobs: N - (await remaining()), secs: (performance.now() - progress.first) / 1000 };
+  return { jobs: N, secs: (end - progress.first) / 1000 };
+}
+
 interface Contender {
   name: string;
   settings: string;
@@ -181,14 +199,7 @@ function pgBossRow({ batchSize, workers, notify }: PgBossRow): Contender {
             if (notify) boss.notifyWorker(id);
           });
         }
-        const end = await withTimeout(
-          progress.handledAll.then(() => until(remaining)),
-          started,
-        );
-        if (end === undefined) {
-          return { jobs: N - (await remaining()), secs: (performance.now() - progress.first) / 1000 };
-        }
-        return { jobs: N, secs: (end - progress.first) / 1000 };
+        return await peerFinished(progress, remaining, started);
       } finally {
         await boss.stop({ graceful: false, wait: true });
       }
@@ -236,14 +247,7 @@ function graphileRow(concurrency: number, tuned: boolean): Contender {
         ...(tuned ? { preset: { worker: { localQueue: { size: 100 }, completeJobBatchDelay: 0 } } } : {}),
       });
       try {
-        const end = await withTimeout(
-          progress.handledAll.then(() => until(remaining)),
-          started,
-        );
-        if (end === undefined) {
-          return { jobs: N - (await remaining()), secs: (performance.now() - progress.first) / 1000 };
-        }
-        return { jobs: N, secs: (end - progress.first) / 1000 };
+        return await peerFinished(progress, remaining, started);
       } finally {
         await runner.stop();
       }
