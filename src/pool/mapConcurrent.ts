@@ -61,14 +61,14 @@ export async function mapConcurrent<T, R>(
   const src = run.sourceError;
   if (src.failed) throw src.error;
   const pulled = run.pulled;
-  const total = direct !== undefined ? direct.length : pulled;
-  const results = direct ?? new Array<ItemResult<R>>(total);
-  if (direct === undefined) {
+  let results = direct;
+  if (results === undefined) {
+    results = new Array<ItemResult<R>>(pulled);
     for (let i = 0; i < pulled; i++)
       results[i] = (chunks[i >>> CHUNK_BITS] as ItemResult<R>[])[i & CHUNK_MASK] as ItemResult<R>;
   }
   // Array input, cancelled: items never started are reported as skipped.
-  for (let i = pulled; i < total; i++) results[i] = skippedResult(ABORTED_REASON, i, 0);
+  for (let i = pulled; i < results.length; i++) results[i] = skippedResult(ABORTED_REASON, i, 0);
   return results;
 }
 
