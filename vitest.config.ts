@@ -11,6 +11,8 @@ export default defineConfig({
       { find: /^sluice\/sqlite$/, replacement: src('backend/sqlite/index.ts') },
       { find: /^sluice\/postgres$/, replacement: src('backend/postgres/index.ts') },
       { find: /^sluice\/redis$/, replacement: src('backend/redis/index.ts') },
+      { find: /^sluice\/rabbitmq$/, replacement: src('connectors/rabbitmq/index.ts') },
+      { find: /^sluice\/nats$/, replacement: src('connectors/nats/index.ts') },
       { find: /^sluice$/, replacement: src('index.ts') },
     ],
   },

@@ -1,3 +1,4 @@
+// Bench: failover time of 3 partitioned runner processes after one is SIGKILLed, per backend, default and short timeouts.
 /**
  * Failover time of partitioned runners: 3 runner processes share 16 partitions; one is killed
  * with SIGKILL while processing. Measured from the kill (parent clock) to:

@@ -1,3 +1,4 @@
+// Bench: Sluice's partitioners (jump, rendezvous, consistent hash, hash slot, modulo MD5) beside the hashring package.
 /**
  * Partitioning benchmark: Sluice's partitioners side by side with the `hashring` package
  * (ketama-compatible consistent hashing, MD5, LRU cache).
@@ -10,16 +11,8 @@ import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { loadSluice, writeBenchResult } from './run.ts';
 
-const {
-  consistentHash,
-  hashSlot,
-  jumpHash,
-  moduloMd5,
-  murmur3,
-  murmur3Utf8,
-  PartitionAssignment,
-  rendezvous,
-} = await loadSluice();
+const { consistentHash, hashSlot, jumpHash, moduloMd5, murmur3, PartitionAssignment, rendezvous } =
+  await loadSluice();
 
 interface HashRingLike {
   get(key: string): string;
@@ -151,10 +144,8 @@ const lookups = {
   'md5 mod n with node:crypto + BigInt (reference)': rate(
     (k) => members[Number(BigInt(`0x${createHash('md5').update(k).digest('hex')}`) % BigInt(N))],
   ),
-  'murmur3Utf8 (partition hot path)': rate((k) => murmur3Utf8(k)),
-  'murmur3 (core)': rate((k) => murmur3(k)),
-  'murmur3Utf8, non-ASCII keys': rate((k) => murmur3Utf8(k), nonAscii),
-  'murmur3 (core), non-ASCII keys': rate((k) => murmur3(k), nonAscii),
+  'murmur3 (partition hot path)': rate((k) => murmur3(k)),
+  'murmur3, non-ASCII keys': rate((k) => murmur3(k), nonAscii),
 };
 // hashring on a hot key set that fits its LRU cache, for completeness.
 const hotKeys = keys.slice(0, 1000);

@@ -1,8 +1,10 @@
+// Bench: mapConcurrent / mapConcurrentStream vs p-limit, p-queue and a bare runWithConcurrency loop on no-op tasks, cold and warm.
 /**
  * Pool throughput: N no-op async tasks (`async (x) => x`, default 1,000,000) at concurrency 8.
- * Sluice `mapConcurrent` / `mapConcurrentStream` vs p-limit vs p-queue, same process, same run.
- * Contenders alternate within each round, each in a fresh process; the table shows the median of
- * the rounds.
+ * Sluice `mapConcurrent` / `mapConcurrentStream` vs p-limit vs p-queue vs a bare
+ * `runWithConcurrency` loop, same run. Contenders alternate within each round, each in a fresh
+ * process, measured cold (the first run in that process) and warm (after warm-up runs); the table
+ * shows the median of the rounds.
  *
  * Run: `node --import tsx bench/pool.bench.ts` (env `BENCH_N`, `BENCH_ROUNDS` to change the size).
  */
@@ -22,6 +24,24 @@ const CONCURRENCY = 8;
 
 const items = Array.from({ length: N }, (_, i) => i);
 const noop = async (x: number) => x;
+
+/** The bare loop: no options, no error handling, no cancellation; results stored by index. */
+async function runWithConcurrency<T, R>(
+  list: readonly T[],
+  fn: (item: T) => Promise<R>,
+  concurrency: number,
+): Promise<R[]> {
+  const results = new Array<R>(list.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < list.length) {
+      const i = next++;
+      results[i] = await fn(list[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, list.length) }, worker));
+  return results;
+}
 
 interface Contender {
   name: string;
@@ -52,6 +72,16 @@ const contenders: Contender[] = [
     },
   },
   {
+    // The classic minimal pool: N async workers, each taking the next index in a while loop.
+    name: 'bare runWithConcurrency loop',
+    run: async (n) => {
+      const values = await runWithConcurrency(input(n), noop, CONCURRENCY);
+      let sum = 0;
+      for (const v of values) sum += v;
+      return sum;
+    },
+  },
+  {
     name: 'p-limit',
     run: async (n) => {
       const limit = pLimit(CONCURRENCY);
@@ -78,9 +108,14 @@ const expectedSum = (n: number) => (n * (n - 1)) / 2;
 /** Warm-up runs (of 100,000 tasks) before the timed run, so the timed run sees optimised code. */
 const WARMUPS = 3;
 
-/** Runs one contender in this process: the warm-ups, a full GC, then one timed run. */
-async function measureHere(c: Contender, n: number): Promise<number> {
-  for (let w = 0; w < WARMUPS; w++) await c.run(Math.min(n, 100_000));
+type Mode = 'cold' | 'warm';
+
+/**
+ * Runs one contender in this process: (warm: the warm-ups,) a full GC, then one timed run. Cold
+ * is the first run of the process, as a CLI invocation or a short job sees it.
+ */
+async function measureHere(c: Contender, n: number, mode: Mode): Promise<number> {
+  if (mode === 'warm') for (let w = 0; w < WARMUPS; w++) await c.run(Math.min(n, 100_000));
   setFlagsFromString('--expose-gc');
   (runInNewContext('gc') as () => void)();
   const t0 = performance.now();
@@ -94,9 +129,9 @@ async function measureHere(c: Contender, n: number): Promise<number> {
  * Runs one contender in a fresh process. One process per contender and round keeps any
  * contender's heap (p-limit leaves about 1 GB of promises for the collector) from slowing the next.
  */
-function measureInChild(c: Contender, n: number): number {
+function measureInChild(c: Contender, n: number, mode: Mode): number {
   const self = fileURLToPath(import.meta.url);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', c.name, String(n)], {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', c.name, String(n), mode], {
     encoding: 'utf8',
     maxBuffer: 1 << 20,
   });
@@ -114,42 +149,63 @@ const argv = process.argv.slice(2);
 if (argv[0] === '--child') {
   const c = contenders.find((x) => x.name === argv[1]);
   if (c === undefined) throw new Error(`unknown contender ${argv[1]}`);
-  process.stdout.write(`${await measureHere(c, Number(argv[2]))}\n`);
+  process.stdout.write(`${await measureHere(c, Number(argv[2]), argv[3] === 'cold' ? 'cold' : 'warm')}\n`);
   process.exit(0);
 }
 
-const times = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+const MODES: Mode[] = ['cold', 'warm'];
+const key = (name: string, mode: Mode) => `${name} (${mode})`;
+const times = new Map<string, number[]>();
+for (const c of contenders) for (const m of MODES) times.set(key(c.name, m), []);
 for (let round = 0; round < ROUNDS; round++) {
-  for (const c of contenders) {
-    const ms = measureInChild(c, N);
-    times.get(c.name)!.push(ms);
-    process.stdout.write(`round ${round + 1} ${c.name}: ${ms.toFixed(0)} ms\n`);
+  for (const mode of MODES) {
+    for (const c of contenders) {
+      const ms = measureInChild(c, N, mode);
+      times.get(key(c.name, mode))!.push(ms);
+      process.stdout.write(`round ${round + 1} ${key(c.name, mode)}: ${ms.toFixed(0)} ms\n`);
+    }
   }
 }
 
-const opsPerSec = new Map(contenders.map((c) => [c.name, N / (median(times.get(c.name)!) / 1000)]));
-const base = opsPerSec.get('p-limit')!;
-// Contenders alternate within a round, so each round pairs a p-limit run with a Sluice run.
-const roundRatios = times
-  .get('sluice mapConcurrent')!
-  .map((ms, r) => times.get('p-limit')![r]! / ms)
-  .sort((a, b) => a - b);
-const rows = contenders.map((c) => {
-  const ops = opsPerSec.get(c.name)!;
-  return [c.name, Math.round(ops), Math.round(median(times.get(c.name)!)), `${(ops / base).toFixed(1)}x`];
-});
+const med = (name: string, mode: Mode) => median(times.get(key(name, mode))!);
+const opsPerSec = (name: string, mode: Mode) => N / (med(name, mode) / 1000);
+/** Per-round ratio `a` over `b` (time of b / time of a): contenders alternate, so rounds pair up. */
+const perRound = (a: string, b: string, mode: Mode) =>
+  times
+    .get(key(a, mode))!
+    .map((ms, r) => times.get(key(b, mode))![r]! / ms)
+    .map((x) => `${x.toFixed(2)}x`)
+    .join(', ');
+const SL = 'sluice mapConcurrent';
+const BARE = 'bare runWithConcurrency loop';
+const rows = MODES.flatMap((mode) =>
+  contenders.map((c) => {
+    const ops = opsPerSec(c.name, mode);
+    return [
+      c.name,
+      mode,
+      Math.round(ops),
+      Math.round(med(c.name, mode)),
+      `${(ops / opsPerSec('p-limit', mode)).toFixed(1)}x`,
+      `${(ops / opsPerSec(BARE, mode)).toFixed(2)}x`,
+    ];
+  }),
+);
 
 const table = writeBenchResult('pool', {
   title: `Pool: ${N.toLocaleString('en-US')} no-op async tasks at concurrency ${CONCURRENCY}`,
-  columns: ['implementation', 'ops/s', 'ms (median)', 'vs p-limit'],
+  columns: ['implementation', 'run', 'ops/s', 'ms (median)', 'vs p-limit', 'vs bare loop'],
   rows,
   notes: [
     `Task: \`async (x) => x\`; every implementation collects all ${N.toLocaleString('en-US')} results and the sum is checked.`,
-    `Median of ${ROUNDS} rounds; contenders alternate within each round, each timed run in a fresh process after ${WARMUPS} warm-up runs of 100,000 tasks and a full GC.`,
-    `mapConcurrent vs p-limit per round: ${roundRatios.map((x) => `${x.toFixed(1)}x`).join(', ')}.`,
+    `Median of ${ROUNDS} rounds; contenders alternate within each round, each timed run in a fresh process. Cold: the first run of the process. Warm: after ${WARMUPS} warm-up runs of 100,000 tasks. A full GC before the timed run in both.`,
+    `mapConcurrent vs p-limit per round: cold ${perRound(SL, 'p-limit', 'cold')}; warm ${perRound(SL, 'p-limit', 'warm')}.`,
+    `mapConcurrent vs bare loop per round: cold ${perRound(SL, BARE, 'cold')}; warm ${perRound(SL, BARE, 'warm')}.`,
     'p-limit / p-queue: `Promise.all(items.map((x) => limit(() => fn(x))))` (their documented usage).',
+    'Bare loop: N async workers, each `while (next < n) { const i = next++; results[i] = await fn(items[i]); }` — no options, no error isolation, no cancellation.',
     'Sluice results are full `ItemResult` objects (status, value, index, attempts, workerId).',
-    'Target: mapConcurrent >= 25x p-limit.',
+    'Targets: mapConcurrent >= 25x p-limit and >= 0.8x the bare loop.',
+    'The machine is shared with other jobs; the load average at start is in the environment line.',
   ],
 });
 process.stdout.write(`\n${table}\n`);

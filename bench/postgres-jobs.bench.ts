@@ -1,3 +1,4 @@
+// Bench: end-to-end job throughput on PostgreSQL, Sluice append + partitionedRunner vs pg-boss and graphile-worker.
 /**
  * End-to-end job throughput on the local PostgreSQL server: N jobs are enqueued, then processed
  * by a no-op handler, and the clock runs from the first job handled to the last job whose
@@ -80,6 +81,8 @@ function withTimeout<T>(p: Promise<T>, from: number): Promise<T | undefined> {
 interface Measured {
   jobs: number;
   secs: number;
+  /** Sluice rows: p50/p99 of each job's handler return → its commit durable, in ms. */
+  durableMs?: { p50: number; p99: number };
 }
 
 /**
@@ -107,10 +110,10 @@ interface Contender {
   run(schema: string): Promise<Measured>;
 }
 
-function sluiceRow(partitions: number, batchSize: number): Contender {
+function sluiceRow(partitions: number, batchSize: number, commitDelay = 0): Contender {
   return {
-    name: `sluice partitionedRunner, ${partitions} partition${partitions === 1 ? '' : 's'}, batchSize ${batchSize}`,
-    settings: `1 runner, ${partitions} partition${partitions === 1 ? '' : 's'}, batchSize ${batchSize} (commit per ${batchSize === 1 ? 'job' : `batch of ≤${batchSize}`}), pollInterval 100ms`,
+    name: `sluice partitionedRunner, ${partitions} partition${partitions === 1 ? '' : 's'}, batchSize ${batchSize}${commitDelay > 0 ? `, commitDelay ${commitDelay}ms` : ''}`,
+    settings: `1 runner, ${partitions} partition${partitions === 1 ? '' : 's'}, batchSize ${batchSize} (commit per ${batchSize === 1 ? 'job' : `batch of ≤${batchSize}`}; the commits of all partitions in one transaction per group commit${commitDelay > 0 ? `, gathered for ${commitDelay} ms` : ''})`,
     async run(schema) {
       const backend = await createPostgresBackend({ connectionString: DB_URL, schema });
       try {
@@ -123,11 +126,13 @@ function sluiceRow(partitions: number, batchSize: number): Contender {
           );
         }
         const progress = new Progress();
+        const handledAt = new Map<string, number>();
+        const latencies: number[] = [];
         let committed = 0;
         let lastCommit = 0;
         let resolveDone!: () => void;
-        const done = new Promise<void>((r) => {
-          resolveDone = r;
+        const done = new Promise<true>((r) => {
+          resolveDone = () => r(true);
         });
         const runner = sluice.partitionedRunner({
           backend,
@@ -135,11 +140,18 @@ function sluiceRow(partitions: number, batchSize: number): Contender {
           topic: 'jobs',
           nodeName: 'bench-1',
           batchSize,
-          handler: () => {
+          commitDelay,
+          handler: (e) => {
+            handledAt.set(`${e.partition}:${e.offset}`, performance.now());
             progress.hit();
           },
         });
         runner.on('committed', (e) => {
+          const now = performance.now();
+          for (let o = e.offset - e.count; o < e.offset; o++) {
+            const at = handledAt.get(`${e.partition}:${o}`);
+            if (at !== undefined) latencies.push(now - at);
+          }
           committed += e.count;
           if (committed >= N) {
             lastCommit = performance.now();
@@ -155,7 +167,14 @@ function sluiceRow(partitions: number, batchSize: number): Contender {
         } finally {
           await runner.stop();
         }
-        return { jobs: N, secs: (lastCommit - progress.first) / 1000 };
+        latencies.sort((a, b) => a - b);
+        const q = (f: number) =>
+          latencies[Math.min(latencies.length - 1, Math.floor(f * latencies.length))] ?? 0;
+        return {
+          jobs: N,
+          secs: (lastCommit - progress.first) / 1000,
+          durableMs: { p50: q(0.5), p99: q(0.99) },
+        };
       } finally {
         await backend.close();
       }
@@ -259,6 +278,10 @@ const contenders: Contender[] = [
   sluiceRow(8, 100),
   sluiceRow(8, 1000),
   sluiceRow(8, 1),
+  sluiceRow(64, 1),
+  sluiceRow(64, 1, 2),
+  sluiceRow(256, 1),
+  sluiceRow(256, 1, 2),
   sluiceRow(1, 1),
   pgBossRow({ batchSize: 1, workers: 1, notify: true }),
   pgBossRow({ batchSize: 100, workers: 1, notify: true }),
@@ -277,10 +300,17 @@ let schemaSeq = 0;
 const only = process.env.BENCH_ONLY;
 
 async function main(): Promise<void> {
-  const results: { c: Contender; rate: number | undefined; partial?: Measured; error?: string }[] = [];
+  const results: {
+    c: Contender;
+    rate: number | undefined;
+    durable: string[];
+    partial?: Measured;
+    error?: string;
+  }[] = [];
   for (const c of contenders) {
     if (only !== undefined && !c.name.includes(only)) continue;
     const rates: number[] = [];
+    const durable: string[] = [];
     let error: string | undefined;
     let partial: Measured | undefined;
     for (let r = 0; r < ROUNDS && partial === undefined; r++) {
@@ -288,6 +318,7 @@ async function main(): Promise<void> {
       try {
         const m = await c.run(schema);
         rates.push(m.jobs / m.secs);
+        if (m.durableMs) durable.push(`${m.durableMs.p50.toFixed(1)}/${m.durableMs.p99.toFixed(1)}`);
         if (m.jobs < N) partial = m; // timed out: one round only
       } catch (e) {
         error = (e as Error).message;
@@ -298,17 +329,30 @@ async function main(): Promise<void> {
     }
     const rate = error === undefined ? median(rates) : undefined;
     process.stderr.write(
-      `${c.name}: ${error ?? `${rates.map((x) => Math.round(x)).join(', ')} jobs/s (median ${Math.round(rate!)})${partial ? ` partial ${partial.jobs}/${N}` : ''}`}\n`,
+      `${c.name}: ${error ?? `${rates.map((x) => Math.round(x)).join(', ')} jobs/s (median ${Math.round(rate!)})${partial ? ` partial ${partial.jobs}/${N}` : ''}`}${durable.length > 0 ? `; handled → durable p50/p99 ms ${durable.join(', ')}` : ''}\n`,
     );
-    results.push({ c, rate, ...(partial ? { partial } : {}), ...(error === undefined ? {} : { error }) });
+    results.push({
+      c,
+      rate,
+      durable,
+      ...(partial ? { partial } : {}),
+      ...(error === undefined ? {} : { error }),
+    });
   }
   const peers = results.filter((r) => !r.c.name.startsWith('sluice') && r.rate !== undefined && !r.partial);
   const best = peers.reduce<(typeof results)[number] | undefined>(
     (a, r) => (a === undefined || r.rate! > a.rate! ? r : a),
     undefined,
   );
-  const columns = ['implementation', 'settings', 'jobs/s', 's for all jobs', 'vs best peer'];
-  const rows: (string | number)[][] = results.map(({ c, rate, partial, error }) => [
+  const columns = [
+    'implementation',
+    'settings',
+    'jobs/s',
+    's for all jobs',
+    'vs best peer',
+    'handled → durable p50/p99 ms',
+  ];
+  const rows: (string | number)[][] = results.map(({ c, rate, partial, error, durable }) => [
     c.name,
     c.settings,
     rate === undefined ? `failed: ${error}` : Math.round(rate),
@@ -318,6 +362,7 @@ async function main(): Promise<void> {
         ? `did not finish: ${partial.jobs.toLocaleString('en-US')} done in ${partial.secs.toFixed(1)} s`
         : (N / rate).toFixed(2),
     rate === undefined || best === undefined ? '-' : `${(rate / best.rate!).toFixed(2)}x`,
+    durable.length === 0 ? '-' : durable.join(', '),
   ]);
   const title = `PostgreSQL end-to-end job throughput — ${N.toLocaleString('en-US')} no-op jobs: Sluice partitionedRunner vs pg-boss work vs graphile-worker run`;
   const notes = [
@@ -327,6 +372,7 @@ async function main(): Promise<void> {
     'Sluice commits an offset per batch per partition (batchSize 100/1000 rows: one commit covers up to that many jobs); the batchSize 1 rows commit after every job, like the peers that complete each job. With 8 partitions one runner processes the 8 partitions concurrently (each in order); the 1-partition batchSize 1 row is strictly one job at a time.',
     'pg-boss 10 workers fetch once per pollingIntervalSeconds (minimum 0.5 s) unless notified: without notifyWorker a worker handles at most batchSize jobs per 0.5 s. pg-boss completes each fetched batch with one query (not awaited by its worker loop).',
     'Rows that finish in well under a second (Sluice batchSize 100/1000, pg-boss batchSize 100, graphile-worker with localQueue) are short windows: treat their ratios as approximate (round-to-round spread is printed while the bench runs).',
+    'Handled → durable (Sluice rows): per job, from its handler returning to its offset commit being durable (the `committed` event, after the group commit transaction), p50/p99 per round. Sluice batchSize 1 rows commit after every job; the commits of all partitions of the runner go in one transaction (group commit: written at once, or together right after the transaction in flight; with commitDelay gathered for that long).',
     'graphile-worker deletes completed jobs; concurrency N runs N jobs at once in one process.',
     `Peers' last completion is observed by polling the database every ${POLL_MS} ms once the last job has been handed to the handler (adds at most ${POLL_MS} ms).`,
     'Local PostgreSQL 15 on the same 2-CPU machine (loopback, default server settings, synchronous_commit on); client and server share the 2 CPUs with whatever else runs on the machine, see the load average.',

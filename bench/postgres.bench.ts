@@ -1,3 +1,4 @@
+// Bench: PostgreSQL write throughput, Sluice append vs pg-boss insert and graphile-worker addJobs, plus single appends and reads.
 /**
  * PostgreSQL write throughput on the local server: Sluice's `append` side by side with the
  * batch inserts of two PostgreSQL job queues, pg-boss (`insert`) and graphile-worker

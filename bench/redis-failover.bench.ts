@@ -1,3 +1,4 @@
+// Bench: recovery after SIGKILL on Redis, Sluice partitioned runners vs BullMQ's stalled-job check.
 /**
  * Failover after SIGKILL on one Redis server: Sluice partitioned runners vs BullMQ's stalled-job
  * recovery, in the same run.

@@ -1,3 +1,4 @@
+// Bench: Redis job throughput, Sluice partitionedRunner and a commit-per-event loop vs BullMQ at concurrency 1 and 32.
 /**
  * Redis job throughput: Sluice on its Redis backend side by side with BullMQ on the same local
  * server. Each contender gets a fresh key prefix, enqueues JOBS small JSON jobs in batches of

@@ -1,3 +1,4 @@
+// The `npm run bench` harness: runs each bench in its own process and writes bench/RESULTS.md from bench/results/*.json.
 /**
  * Benchmark harness behind `npm run bench`.
  *

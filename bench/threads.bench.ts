@@ -1,3 +1,4 @@
+// Bench: ThreadPool vs piscina on a CPU-bound hash task, 1 and 2 threads.
 /**
  * Worker threads on a CPU-bound task (`bench/fixtures/hash.mjs`, about 30 ms per call):
  * Sluice `ThreadPool` vs piscina, 1 thread vs 2 threads, same process, same run.

@@ -8,16 +8,20 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
 const RANK = {
   core: 0,
+  telemetry: 0, // OpenTelemetry hooks (optional peer): imported by every engine, imports nothing of ours
   testing: 9, // test helpers (`sluice/testing`) may use any layer
   backend: 1,
   partition: 2,
   resilience: 2,
+  flow: 2, // limiters: may use core and backend
+  time: 2, // scheduler, delayed events, TTL: may use core and backend
   pool: 3,
   supervision: 3,
   dlq: 3,
   pipeline: 4,
   cluster: 5,
   patterns: 5,
+  connectors: 5, // broker sources/sinks (sluice/rabbitmq, sluice/nats) over the pipeline
   metrics: 6,
   dashboard: 7,
   cli: 8,

@@ -1,13 +1,18 @@
 #!/usr/bin/env node
 // `npm test`: type check, lint, import-cycle and layer checks, then the test suite in two vitest runs — everything in parallel
-// except the tests that restart the shared Redis server, which run alone afterwards.
+// except the tests that restart a server (Redis, RabbitMQ, NATS), which run alone afterwards.
 // Prints one closing line for both runs: `tests: N passed, N failed, N skipped`.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const SERIAL = ['test/chaos/redis-restart.test.ts'];
+const SERIAL = [
+  'test/chaos/redis-restart.test.ts',
+  'test/chaos/connector-rabbitmq-restart.test.ts',
+  'test/chaos/connector-nats-restart.test.ts',
+  'test/chaos/redis-cluster-failover.test.ts',
+];
 const extra = process.argv.slice(2);
 
 function step(name, cmd, args, env = {}) {

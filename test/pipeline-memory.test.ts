@@ -1,27 +1,11 @@
+// Memory test of the pipeline: the peak heap over 10 M keyed events stays close to that over 1 M.
 import { describe, expect, it } from 'vitest';
-import { stream } from '../src/pipeline/stream.ts';
-
-/** Runs `n` keyed events through the pipeline and returns the peak heap seen while running. */
-async function peakHeap(n: number): Promise<{ peak: number; ok: number }> {
-  function* source() {
-    for (let i = 0; i < n; i++) yield { key: `customer-${i % 5000}`, n: i };
-  }
-  let peak = 0;
-  const report = await stream(source())
-    .partitionBy((e) => e.key)
-    .concurrent({ maxWorkers: 8, maxInFlight: 1024 })
-    .process((e) => {
-      if ((e.n & 0xffff) === 0) peak = Math.max(peak, process.memoryUsage().heapUsed);
-      return e.n;
-    })
-    .run();
-  return { peak, ok: report.ok };
-}
+import { peakHeap } from './support/pipelineHeap.ts';
 
 describe('pipeline memory', () => {
   it('stays flat with the stream length: 10 M events need no more heap than 1 M', async () => {
-    const small = await peakHeap(1_000_000);
-    const large = await peakHeap(10_000_000);
+    const small = await peakHeap(1_000_000, 'sync', 0xffff);
+    const large = await peakHeap(10_000_000, 'sync', 0xffff);
     expect(small.ok).toBe(1_000_000);
     expect(large.ok).toBe(10_000_000);
     // Keeping even 8 bytes per event would add 80 MB over the 10 M run.

@@ -1,3 +1,4 @@
+// Vitest reporter: a closing passed/failed/skipped line, or the counts as JSON in $SLUICE_TEST_SUMMARY.
 import { writeFileSync } from 'node:fs';
 import type { RunnerTask, RunnerTestFile } from 'vitest';
 import type { Reporter } from 'vitest/reporters';

@@ -1,5 +1,6 @@
+// Test of the orders example: 2000 generated orders shipped once, in order per customer, failures in the DLQ.
 import { describe, expect, it } from 'vitest';
-import { generateOrders, runOrderPipeline } from './orders.ts';
+import { generateOrders, Inventory, runOrderPipeline } from './orders.ts';
 
 describe('order pipeline example', () => {
   it('ships valid orders once, in order per customer, and dead-letters the rest', async () => {
@@ -33,5 +34,33 @@ describe('order pipeline example', () => {
     const letters = await dlq.list();
     expect(letters.map((l) => l.payload.id).sort()).toEqual(invalid.map((o) => o.id).sort());
     expect(letters.every((l) => l.attempts === 1 && l.error.code === 'UNRECOVERABLE')).toBe(true);
+  });
+
+  it('gives the same counts on every run with the same seed, whatever the scheduling', async () => {
+    const counts = async (workers: number, seed?: number) => {
+      const { report } = await runOrderPipeline(generateOrders(3000, 40), {
+        maxWorkers: workers,
+        ...(seed === undefined ? {} : { seed }),
+      });
+      return [report.ok, report.failed, report.retries];
+    };
+    const first = await counts(8);
+    expect(first[2]).toBeGreaterThan(0);
+    expect(await counts(3)).toEqual(first);
+    expect(await counts(8)).toEqual(first);
+    expect(await counts(8, 7)).not.toEqual(first);
+  });
+
+  it('the inventory fails the same orders whatever order the calls come in', async () => {
+    const orders = [...generateOrders(500, 10)].filter((o) => o.lines.length > 0);
+    const failing = async (list: typeof orders) => {
+      const inventory = new Inventory(1);
+      const out: string[] = [];
+      for (const o of list) await inventory.reserve(o).catch(() => out.push(o.id));
+      return out.sort();
+    };
+    const forward = await failing(orders);
+    expect(forward.length).toBeGreaterThan(0);
+    expect(await failing([...orders].reverse())).toEqual(forward);
   });
 });

@@ -1,3 +1,4 @@
+// The demo order pipeline: validate, check inventory, ship; ordered per customer, failures to the dead-letter queue.
 /**
  * The order-processing pipeline: validate → check inventory → ship, one customer's orders in
  * order, different customers in parallel, failures to a dead-letter queue.
@@ -49,17 +50,29 @@ export function validate(order: Order): Order {
   return order;
 }
 
-/** An inventory service that is briefly unavailable now and then (a retry succeeds). */
-export class Inventory {
-  private calls = 0;
+/** FNV-1a hash of a string: a deterministic stand-in for chance. */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
 
-  async reserve(order: Order): Promise<void> {
+/**
+ * An inventory service that is briefly unavailable now and then (a retry succeeds). Which
+ * orders see the 503 depends only on the seed and the order id — not on which worker ran first —
+ * so every run with the same seed gives the same counts.
+ */
+export class Inventory {
+  constructor(private readonly seed = 1) {}
+
+  async reserve(order: Order, attempt = 1): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
     if (order.lines.some((l) => l.sku === 'DISCONTINUED')) {
       throw new UnrecoverableError(`order ${order.id}: SKU discontinued`);
     }
-    this.calls++;
-    if (this.calls % 50 === 0) throw new Error('inventory service unavailable (503)');
+    if (attempt === 1 && fnv1a(`${this.seed}:${order.id}`) % 50 === 0) {
+      throw new Error('inventory service unavailable (503)');
+    }
   }
 }
 
@@ -93,12 +106,12 @@ export interface OrderRun {
   dlq: DeadLetterQueue<Order>;
 }
 
-/** Runs the pipeline over `orders`. */
+/** Runs the pipeline over `orders`; the same `seed` (default 1) gives the same report counts. */
 export async function runOrderPipeline(
   orders: Iterable<Order> | AsyncIterable<Order>,
-  options: { maxWorkers?: number; signal?: AbortSignal } = {},
+  options: { maxWorkers?: number; signal?: AbortSignal; seed?: number } = {},
 ): Promise<OrderRun> {
-  const inventory = new Inventory();
+  const inventory = new Inventory(options.seed);
   const shipping = new Shipping();
   const dlq = new DeadLetterQueue<Order>({ source: 'orders' });
 
@@ -112,7 +125,7 @@ export async function runOrderPipeline(
     })
     .process(async (order, ctx) => {
       validate(order);
-      await inventory.reserve(order);
+      await inventory.reserve(order, ctx.attempt);
       return shipping.ship(order, ctx.idempotencyKey);
     })
     .onError((error, order, info) => dlq.push(order, error, info))

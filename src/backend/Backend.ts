@@ -1,4 +1,36 @@
-import type { SerializedError } from '../core/errors.ts';
+// The Backend contract: event log topics, consumer offsets, and the sub-stores every backend implements.
+import type { Duration } from '../core/duration.ts';
+import type { AssignmentStore } from './AssignmentStore.ts';
+import type { DelayedStore } from './DelayedStore.ts';
+import type { DlqStore } from './DlqStore.ts';
+import type { LeaseStore, MembershipStore } from './LeaseStore.ts';
+import type { LimitStore } from './LimitStore.ts';
+import type { OpOptions } from './OpOptions.ts';
+import type {
+  EnsureTopicOptions,
+  Retention,
+  RetentionStore,
+  TrimOptions,
+  TrimResult,
+} from './RetentionStore.ts';
+import type { ScheduleStore } from './ScheduleStore.ts';
+
+export type { AssignmentInput, AssignmentStore, GroupAssignment } from './AssignmentStore.ts';
+export type { DelayedEvent, DelayedInput, DelayedStore, TopicCount } from './DelayedStore.ts';
+export type { DeadLetter, DeadLetterInput, DlqFilter, DlqStore } from './DlqStore.ts';
+export type { Lease, LeaseRequest, LeaseStore, Member, MembershipStore } from './LeaseStore.ts';
+export type { LimitStore, RateDecision, RateSpec, SlotDecision, SlotSpec } from './LimitStore.ts';
+export type { OpOptions } from './OpOptions.ts';
+export type {
+  EnsureTopicOptions,
+  PartitionTrim,
+  Retention,
+  RetentionStore,
+  TopicRetentionInfo,
+  TrimOptions,
+  TrimResult,
+} from './RetentionStore.ts';
+export type { MissedPolicy, ScheduleRecord, ScheduleSpec, ScheduleStore } from './ScheduleStore.ts';
 
 /**
  * The one storage contract every backend implements (memory, sqlite, postgres, redis).
@@ -24,10 +56,24 @@ export interface Backend {
   /** Backend kind, e.g. `"memory"`, `"sqlite"`, `"postgres"`, `"redis"`. */
   readonly kind: string;
 
-  /** Creates the topic when missing. Returns the topic's partition count (existing count wins). */
-  ensureTopic(topic: string, options: { partitions: number }): Promise<TopicInfo>;
+  /**
+   * Creates the topic when missing. Returns the topic's partition count (existing count wins).
+   * With `retention`, the topic's retention is set to it (created or existing topic; the last
+   * call wins); without, an existing topic keeps its retention.
+   */
+  ensureTopic(topic: string, options: EnsureTopicOptions): Promise<TopicInfo>;
   /** Topic metadata, or `undefined` when the topic does not exist. */
   topicInfo(topic: string): Promise<TopicInfo | undefined>;
+  /**
+   * Names of every topic, sorted. Optional for third-party backends; the four built-in ones have
+   * it (`sluice status` lists every topic with it).
+   */
+  listTopics?(): Promise<string[]>;
+  /**
+   * Every (consumer group, topic) pair with a committed offset above 0 on at least one partition,
+   * sorted by group then topic. Optional like {@link listTopics}.
+   */
+  listGroups?(): Promise<GroupTopic[]>;
   /**
    * Appends events. Each event goes to `partition` when given, otherwise to the partition of its
    * `key` (see {@link partitionForKey}), otherwise to partition 0. Returns one result per input,
@@ -37,6 +83,9 @@ export interface Backend {
    * rejects the whole call. Ids are unique per topic: an event whose `id` is already in the topic
    * (or earlier in the same batch) is **not** appended again; its result is the original
    * `{id, partition, offset}`. This makes producer retries idempotent.
+   *
+   * Events with `delay`/`deliverAt` in the future go to {@link delayed} (result offset `-1`);
+   * the batch is validated as a whole first, then the delayed part is stored, then the rest.
    */
   append(topic: string, events: readonly AppendInput[], options?: OpOptions): Promise<AppendResult[]>;
   /** Reads up to `limit` events of one partition starting at `fromOffset` (inclusive), in offset order. */
@@ -47,6 +96,20 @@ export interface Backend {
     limit: number,
     options?: OpOptions,
   ): Promise<LogEvent[]>;
+  /**
+   * Reads several partitions of one topic in one backend call (one statement or script): for each
+   * request, up to `limitPerPartition` events from its `fromOffset`, exactly as {@link read}
+   * would return them. One result per request, in request order (an empty list when the
+   * partition has nothing at that offset). An out-of-range partition rejects the whole call with
+   * `CONFIG_INVALID`; no requests resolve to `[]`. Lets one consumer poll many idle partitions
+   * at the cost of one operation.
+   */
+  readMany(
+    topic: string,
+    requests: readonly ReadRequest[],
+    limitPerPartition: number,
+    options?: OpOptions,
+  ): Promise<LogEvent[][]>;
   /** The next offset that will be assigned in the partition (= number of events appended). */
   endOffset(topic: string, partition: number): Promise<number>;
 
@@ -64,8 +127,23 @@ export interface Backend {
     offset: number,
     options?: CommitOptions,
   ): Promise<void>;
+  /**
+   * {@link commit} for several partitions of one group and topic in one backend call (one
+   * transaction or script): each commit has its own offset and optional fence and is decided on
+   * its own — a refused fence refuses only that commit. One outcome per commit, in input order:
+   * `'ok'` or `'fenced'`. Partitions must be distinct (`CONFIG_INVALID` otherwise). Lets a runner
+   * commit the batches of all its partitions (group commit) at the cost of one operation.
+   */
+  commitMany(
+    group: string,
+    topic: string,
+    commits: readonly CommitRequest[],
+    options?: OpOptions,
+  ): Promise<CommitOutcome[]>;
   /** The committed offset of a group on a partition (0 when none). */
   committed(group: string, topic: string, partition: number): Promise<number>;
+  /** {@link committed} for several partitions in one backend call: one offset per partition, in input order. */
+  committedMany(group: string, topic: string, partitions: readonly number[]): Promise<number[]>;
   /** Which of `keys` were already marked processed for `group` (through {@link commit}'s `idempotencyKeys` or {@link markProcessed}). */
   processed(group: string, keys: readonly string[]): Promise<Set<string>>;
   /** Marks idempotency keys as processed for `group` without moving any offset. */
@@ -77,21 +155,46 @@ export interface Backend {
   readonly leases: LeaseStore;
   /** Cluster membership through heartbeats. */
   readonly membership: MembershipStore;
+  /** Per-topic retention and trimming (see {@link RetentionStore}). */
+  readonly retention: RetentionStore;
+
+  /** Sets (or with `null` clears) the retention of an existing topic; same as `retention.set`. */
+  setRetention(topic: string, retention: Retention | null): Promise<void>;
+  /** Applies the topic's retention now; same as `retention.trim`. */
+  trim(topic: string, options?: TrimOptions): Promise<TrimResult>;
+  /**
+   * Shared limiter state (rate buckets, parks, leased semaphore slots) for cluster-wide
+   * `rateLimit`/`concurrencyLimit`. Every built-in backend provides it; a limiter given a backend
+   * without it fails with `CONFIG_INVALID`.
+   */
+  readonly limits?: LimitStore;
+  /**
+   * Delayed events waiting for their due time, and the topics' default TTLs. Appends with
+   * `delay`/`deliverAt` land here; a scheduler (`createScheduler`) appends them when due.
+   */
+  readonly delayed?: DelayedStore;
+  /** Stored schedules (cron or interval ticks appended by a scheduler). */
+  readonly schedules?: ScheduleStore;
+  /** Published partition assignments of runner groups, with their generation (see {@link AssignmentStore}). */
+  readonly assignments: AssignmentStore;
 
   /**
    * Optional wake-up notification when events are appended to `topic` (e.g. LISTEN/NOTIFY).
    * Only a hint: readers must still poll with a bounded interval. Returns an unsubscribe function.
+   * A backend may pass the appended events of `partition` with the hint (Redis does for small
+   * appends): contiguous, in offset order, exactly as `read` returns them; a reader waiting at the
+   * first of their offsets may take them instead of reading. Without them, read.
    */
-  watch?(topic: string, onAppend: (partition: number) => void): () => void;
+  watch?(topic: string, onAppend: (partition: number, events?: readonly LogEvent[]) => void): () => void;
 
   /** Releases connections and timers. Idempotent. */
   close(): Promise<void>;
 }
 
-/** Options for one backend operation. */
-export interface OpOptions {
-  /** Aborts the operation (rejects with `ABORTED`). */
-  signal?: AbortSignal;
+/** A consumer group and a topic it has committed offsets on. */
+export interface GroupTopic {
+  readonly group: string;
+  readonly topic: string;
 }
 
 /** Topic metadata. */
@@ -99,6 +202,25 @@ export interface TopicInfo {
   readonly topic: string;
   readonly partitions: number;
 }
+
+/** One partition to read in {@link Backend.readMany}. */
+export interface ReadRequest {
+  readonly partition: number;
+  /** First offset to read (inclusive). */
+  readonly fromOffset: number;
+}
+
+/** One commit of {@link Backend.commitMany}. */
+export interface CommitRequest {
+  readonly partition: number;
+  /** The next offset to process. */
+  readonly offset: number;
+  /** Refuse this commit (`'fenced'`) unless this lease is held with this token. */
+  readonly fence?: { readonly lease: string; readonly token: number };
+}
+
+/** The outcome of one commit of {@link Backend.commitMany}. */
+export type CommitOutcome = 'ok' | 'fenced';
 
 /** One event to append. */
 export interface AppendInput<T = unknown> {
@@ -112,13 +234,31 @@ export interface AppendInput<T = unknown> {
   id?: string;
   /** String headers. */
   headers?: Record<string, string>;
+  /**
+   * Deliver after this long (`"10m"` or ms). The event is kept aside in {@link Backend.delayed}
+   * and appended to the topic by a scheduler when due. Not together with `deliverAt`.
+   */
+  delay?: Duration;
+  /** Deliver at this time (a `Date` or ms since epoch); a time not after now appends at once. */
+  deliverAt?: Date | number;
+  /**
+   * Time to live, counted from when the event enters the topic (for a delayed event: its due
+   * time). Stored as the header `sluice-expires-at`; an event past it when its turn comes is
+   * dead-lettered with code `EXPIRED`. Overrides the topic's default `ttl`.
+   */
+  ttl?: Duration;
+  /** Priority (an integer; higher runs first among ready keys), stored as the header `priority`. */
+  priority?: number;
 }
 
 /** Where an appended event landed. */
 export interface AppendResult {
   readonly id: string;
   readonly partition: number;
+  /** The event's offset, or `-1` for a delayed event (not in the log yet; see `deliverAt`). */
   readonly offset: number;
+  /** For a delayed event: when it is due (ms since epoch). */
+  readonly deliverAt?: number;
 }
 
 /** An event read from the log. */
@@ -140,117 +280,10 @@ export interface CommitOptions extends OpOptions {
   idempotencyKeys?: readonly string[];
   /** Refuse the commit (`FENCED`) unless this lease is held with this token. */
   fence?: { lease: string; token: number };
-}
-
-/** A dead letter: an item that exhausted its attempts or failed unrecoverably. */
-export interface DeadLetter<T = unknown> {
-  /** Stable id (the event id when it came from a topic). */
-  readonly id: string;
-  /** Where the item came from (pipeline name or consumer group). */
-  readonly source: string;
-  readonly topic?: string;
-  readonly partition?: number;
-  readonly offset?: number;
-  readonly key?: string;
-  readonly payload: T;
-  /** The last error. */
-  readonly error: SerializedError;
-  /** Processing attempts of the last delivery. */
-  readonly attempts: number;
-  /** How many times the item was dead-lettered (incremented when the same id is put again). */
-  readonly deliveryCount: number;
-  readonly firstFailedAt: number;
-  readonly lastFailedAt: number;
-}
-
-/** Input of {@link DlqStore.put}. */
-export type DeadLetterInput<T = unknown> = Omit<
-  DeadLetter<T>,
-  'deliveryCount' | 'firstFailedAt' | 'lastFailedAt'
->;
-
-/** Filter for listing, replaying and purging dead letters; the given criteria are combined with AND. */
-export interface DlqFilter {
-  source?: string;
-  topic?: string;
-  /** Only these ids (an empty list matches nothing). */
-  ids?: readonly string[];
-  /** Page size (list only). */
-  limit?: number;
   /**
-   * Paging cursor (list only): the id of the last entry of the previous page. The page starts
-   * right after that entry in list order (first failure, then id); when that entry no longer
-   * exists the page starts at the beginning, so no remaining entry is skipped.
+   * The log offset (in this commit's topic and partition) each of `idempotencyKeys` belongs to,
+   * same order and length. A marker with an offset is removed by {@link RetentionStore.trim}
+   * once the group's committed offset has passed it; markers without one are kept.
    */
-  after?: string;
-}
-
-/** Dead-letter storage. */
-export interface DlqStore {
-  /**
-   * Stores a new entry (`deliveryCount` 1, first and last failure = now) or, for an existing id,
-   * updates error/attempts/`lastFailedAt` and increments `deliveryCount` (other fields are kept).
-   */
-  put(entry: DeadLetterInput): Promise<DeadLetter>;
-  /** Entries matching the filter, oldest first (by first failure, then id). */
-  list(filter?: DlqFilter): Promise<DeadLetter[]>;
-  /** One entry or `undefined`. */
-  get(id: string): Promise<DeadLetter | undefined>;
-  /** Number of entries matching the filter. */
-  count(filter?: DlqFilter): Promise<number>;
-  /**
-   * Re-appends matching entries to their topic (or `toTopic`) and removes them from the DLQ,
-   * atomically per entry. Entries without a topic (or whose topic does not exist) and no
-   * `toTopic` are left in place; a missing `toTopic` rejects with `NOT_FOUND`. The new event has
-   * a fresh id, the same payload and key (no key: the original partition when the target has
-   * it, else 0) and the header `sluice-dlq-id` = the entry id. Returns the replayed ids.
-   */
-  replay(filter: DlqFilter, options?: { toTopic?: string }): Promise<string[]>;
-  /** Deletes matching entries; returns how many. An empty filter purges everything. */
-  purge(filter?: DlqFilter): Promise<number>;
-}
-
-/** A held lease. */
-export interface Lease {
-  readonly name: string;
-  readonly owner: string;
-  /** Strictly increasing per lease name across all acquisitions; never reused. */
-  readonly fencingToken: number;
-  readonly expiresAt: number;
-}
-
-/**
- * Leases with fencing tokens. TTLs are measured against the backend's clock. A lease is held
- * while `now < expiresAt`. A holder's token stays its own until the lease is released or taken
- * by another owner after expiry; it is then never handed out again.
- */
-export interface LeaseStore {
-  /** Acquires the lease when free or expired (or already held by `owner`, which keeps its token). Returns `null` when held by another owner. */
-  acquire(name: string, owner: string, ttlMs: number): Promise<Lease | null>;
-  /** Extends a lease still held with the same token (even if it expired meanwhile, as long as nobody took it); `null` when it was lost (expired and taken, or released). */
-  renew(lease: Lease, ttlMs: number): Promise<Lease | null>;
-  /** Releases the lease if still held with the same token. Returns whether it was released. */
-  release(lease: Lease): Promise<boolean>;
-  /** The current holder (unexpired) or `undefined`. */
-  get(name: string): Promise<Lease | undefined>;
-  /** All unexpired leases whose name starts with `prefix`. */
-  list(prefix: string): Promise<Lease[]>;
-}
-
-/** A cluster member as last seen. */
-export interface Member {
-  readonly node: string;
-  readonly meta: Record<string, unknown>;
-  readonly lastHeartbeat: number;
-  readonly joinedAt: number;
-}
-
-/** Membership by heartbeats. */
-export interface MembershipStore {
-  /** Records a heartbeat (joining on first call, with meta `{}` when none is given). `meta` replaces the stored meta; omitted, the stored meta is kept. */
-  heartbeat(node: string, meta?: Record<string, unknown>): Promise<void>;
-  /** Members whose last heartbeat is within `failureTimeoutMs` of now (`now - lastHeartbeat <= failureTimeoutMs`), ordered by node name. */
-  members(failureTimeoutMs: number): Promise<Member[]>;
-  /** Removes a member (graceful leave); a later heartbeat joins again with a new `joinedAt`. */
-  leave(node: string): Promise<void>;
+  idempotencyOffsets?: readonly number[];
 }

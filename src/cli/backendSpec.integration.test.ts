@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+// openBackend against the real PostgreSQL and Redis servers from postgres:// and redis:// specs.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureRedisCluster } from '../../test/support/redisCluster.ts';
 import { withBackend } from './backendSpec.ts';
 
 describe('openBackend with servers', () => {
@@ -19,4 +21,15 @@ describe('openBackend with servers', () => {
     });
     expect(partitions).toBe(2);
   });
+
+  it('opens a Redis Cluster from a redis+cluster:// node list', async () => {
+    const partitions = await withBackend('redis+cluster://127.0.0.1:7000,127.0.0.1:7001', async (b) => {
+      expect(b.kind).toBe('redis');
+      await b.ensureTopic('sluice-cli-spec', { partitions: 4 });
+      return (await b.topicInfo('sluice-cli-spec'))?.partitions;
+    });
+    expect(partitions).toBe(4);
+  });
 });
+
+beforeAll(() => ensureRedisCluster(), 60_000);

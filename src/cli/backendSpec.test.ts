@@ -1,3 +1,4 @@
+// Tests of parseBackendSpec and openBackend for memory, sqlite, postgres and redis specs.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,10 +28,27 @@ describe('parseBackendSpec', () => {
       url: 'redis://127.0.0.1:6379/2',
     });
     expect(parseBackendSpec('rediss://h')).toMatchObject({ kind: 'redis' });
+    expect(parseBackendSpec('redis+cluster://127.0.0.1:7000,h2:7001')).toEqual({
+      kind: 'redis-cluster',
+      nodes: [
+        { host: '127.0.0.1', port: 7000 },
+        { host: 'h2', port: 7001 },
+      ],
+    });
   });
 
   it('rejects anything else with CONFIG_INVALID naming the value', () => {
-    for (const bad of ['', 'mysql://h', 'postgres://', 'mem', 'sqlite3:x'])
+    for (const bad of [
+      '',
+      'mysql://h',
+      'postgres://',
+      'mem',
+      'sqlite3:x',
+      'redis+cluster://',
+      'redis+cluster://h',
+      'redis+cluster://h:0',
+      'redis+cluster://h:7000,',
+    ])
       expect(() => parseBackendSpec(bad)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
     expect(() => parseBackendSpec('mongo://x')).toThrow('got "mongo://x"');
   });

@@ -1,3 +1,4 @@
+// The CLI's `--backend` spec: parsing memory / sqlite:path / postgres:// / redis:// and opening that backend.
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Backend } from '../backend/Backend.ts';
@@ -11,11 +12,13 @@ export type BackendSpec =
   | { kind: 'memory' }
   | { kind: 'sqlite'; path: string }
   | { kind: 'postgres'; url: string }
-  | { kind: 'redis'; url: string };
+  | { kind: 'redis'; url: string }
+  | { kind: 'redis-cluster'; nodes: { host: string; port: number }[] };
 
 /**
  * Parses a backend spec string: `memory`, `sqlite` or `sqlite:<path>` (default
- * {@link DEFAULT_SQLITE_PATH}), `postgres://...` / `postgresql://...`, `redis://...` / `rediss://...`.
+ * {@link DEFAULT_SQLITE_PATH}), `postgres://...` / `postgresql://...`, `redis://...` / `rediss://...`,
+ * `redis+cluster://host:port,host:port,...` (startup nodes of a Redis Cluster).
  * Anything else throws `CONFIG_INVALID` naming `backend`.
  *
  * @example
@@ -33,7 +36,26 @@ export function parseBackendSpec(spec: string): BackendSpec {
   }
   if (/^postgres(ql)?:\/\/./.test(s)) return { kind: 'postgres', url: s };
   if (/^rediss?:\/\/./.test(s)) return { kind: 'redis', url: s };
-  throw configError('backend', 'one of "memory", "sqlite:<path>", "postgres://..." or "redis://..."', spec);
+  if (s.startsWith('redis+cluster://')) return { kind: 'redis-cluster', nodes: clusterNodes(s, spec) };
+  throw configError(
+    'backend',
+    'one of "memory", "sqlite:<path>", "postgres://...", "redis://..." or "redis+cluster://host:port,..."',
+    spec,
+  );
+}
+
+/** The `host:port` list of a `redis+cluster://` spec. */
+function clusterNodes(s: string, spec: string): { host: string; port: number }[] {
+  const list = s.slice('redis+cluster://'.length).replace(/\/$/, '');
+  const nodes = list.split(',').map((hp) => {
+    const m = /^([^:,/]+):(\d{1,5})$/.exec(hp.trim());
+    const port = m === null ? Number.NaN : Number(m[2]);
+    if (m === null || port < 1 || port > 65535) {
+      throw configError('backend', 'a "redis+cluster://host:port,host:port" list of nodes', spec);
+    }
+    return { host: m[1]!, port };
+  });
+  return nodes;
 }
 
 /** The backend spec from a CLI option, else env `SLUICE_BACKEND`, else `sqlite` (the default file). */
@@ -72,6 +94,8 @@ export async function openBackend(spec: string): Promise<Backend> {
       });
     case 'redis':
       return openByFactory('../backend/redis/index.ts', 'createRedisBackend', { url: parsed.url });
+    case 'redis-cluster':
+      return openByFactory('../backend/redis/index.ts', 'createRedisBackend', { cluster: parsed.nodes });
   }
 }
 

@@ -2,11 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryBackend } from '../backend/memory/index.ts';
 import { childFromAsync } from '../supervision/childFromAsync.ts';
-import { BehaviorRegistry } from './BehaviorRegistry.ts';
-import { Cluster } from './Cluster.ts';
-import { DistributedSupervisor } from './DistributedSupervisor.ts';
-import type { DistributedLifecycleEvent } from './dsupTypes.ts';
-import { partitionedRunner } from './PartitionedRunner.ts';
+import { partitionedRunner } from './runner/PartitionedRunner.ts';
+import { BehaviorRegistry } from './supervisor/BehaviorRegistry.ts';
+import { Cluster } from './supervisor/Cluster.ts';
+import { DistributedSupervisor } from './supervisor/DistributedSupervisor.ts';
+import type { DistributedLifecycleEvent } from './supervisor/dsupTypes.ts';
 
 describe('docs/cluster.md examples', () => {
   it('a partitioned runner with an idempotency key per event', async () => {

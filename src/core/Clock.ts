@@ -1,3 +1,4 @@
+// The injected Clock interface, sleepWith (abortable sleep on any clock's timers) and the real systemClock.
 import { abortError } from './errors.ts';
 
 /** An opaque timer handle returned by {@link Clock.setTimeout}. */

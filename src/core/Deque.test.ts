@@ -1,3 +1,4 @@
+// Property test of Deque against an array used as a double-ended queue (push, unshift, shift, peek, length).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Deque } from './Deque.ts';

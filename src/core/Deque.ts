@@ -1,3 +1,4 @@
+// Deque: a growable ring-buffer FIFO with O(1) push and shift at both ends.
 /**
  * A growable ring-buffer FIFO with O(1) push/shift at both ends. Used instead of
  * `Array.prototype.shift()`, which is O(n) and collapses under large backlogs.

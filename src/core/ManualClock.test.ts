@@ -1,3 +1,4 @@
+// Unit tests of ManualClock: timer order and ties, timers set by timers, sleep with abort, clearTimeout.
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from './ManualClock.ts';
 

@@ -1,3 +1,4 @@
+// ManualClock, the test Clock whose time moves only when told (advance, runAll, runUntil); flushMicrotasks.
 import { type Clock, sleepWith, type Timer } from './Clock.ts';
 
 interface Scheduled {

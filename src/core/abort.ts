@@ -1,3 +1,4 @@
+// anySignal: one AbortSignal that aborts when any of several does, with a dispose that detaches it.
 /**
  * A signal that aborts when any of `signals` aborts (with that signal's reason).
  * Returns the signal and a `dispose` that detaches listeners.

@@ -1,3 +1,4 @@
+// Unit tests of parseDuration: numbers, unit strings and compounds accepted; bad input gives CONFIG_INVALID.
 import { describe, expect, it } from 'vitest';
 import { parseDuration } from './duration.ts';
 import { isSluiceError } from './errors.ts';

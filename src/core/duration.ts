@@ -1,3 +1,4 @@
+// The Duration type and parseDuration/durationOr: milliseconds or unit strings ("500ms", "1m30s") to ms.
 import { configError } from './errors.ts';
 
 /** A duration: a number of milliseconds or a string such as `"500ms"`, `"1s"`, `"1m"`, `"1h"`, `"1d"`, `"1m30s"`. */

@@ -1,3 +1,4 @@
+// SluiceError, UnrecoverableError and the stable codes, the cross-thread guard, (de)serialization, abort and config errors.
 /**
  * Stable error codes used across Sluice. The code is the contract; messages may change.
  */
@@ -19,7 +20,23 @@ export type SluiceErrorCode =
   | 'HEALTH_CHECK_FAILED'
   | 'CHILD_FAILED'
   | 'RETRIES_EXHAUSTED'
+  | 'EXPIRED'
   | (string & {});
+
+/**
+ * Brand of Sluice errors: the names of the error's classes (`['UnrecoverableError',
+ * 'SluiceError']`), stored under a registered symbol (`Symbol.for`) so that `instanceof` and the
+ * guards below recognise an error made by another copy of the package (say `src/` loaded through
+ * tsconfig `paths` while the CLI runs `dist/`).
+ */
+const ERROR_BRAND: unique symbol = Symbol.for('sluice.error');
+
+/** The class names branded on `e`, when it is a Sluice error of any copy of the package. */
+function brandOf(e: unknown): readonly string[] | undefined {
+  if (typeof e !== 'object' || e === null) return undefined;
+  const brand = (e as { [ERROR_BRAND]?: unknown })[ERROR_BRAND];
+  return Array.isArray(brand) ? (brand as string[]) : undefined;
+}
 
 /** Options accepted by {@link SluiceError}. */
 export interface SluiceErrorOptions {
@@ -54,6 +71,19 @@ export class SluiceError extends Error {
     this.code = code;
     this.retryable = options.retryable ?? false;
     this.context = options.context ?? {};
+    const names: string[] = [];
+    for (let c: { name: string } | null = new.target; c && c !== Error; c = Object.getPrototypeOf(c))
+      names.push(c.name);
+    Object.defineProperty(this, ERROR_BRAND, { value: names, enumerable: false });
+  }
+
+  /**
+   * `e instanceof SluiceError` (or a subclass such as `UnrecoverableError`) holds for errors of
+   * this class made by any copy of the package: it checks the brand, then the prototype.
+   */
+  static override [Symbol.hasInstance](e: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, e)) return true;
+    return brandOf(e)?.includes(this.name) ?? false;
   }
 
   /** A plain JSON form, safe to send across threads, processes or store in a backend. */
@@ -85,13 +115,18 @@ export interface SerializedError {
   retryable?: boolean;
   stack?: string;
   context?: Record<string, unknown>;
+  /** W3C trace context of the dead letter that stored this error, when tracing is on (see docs/tracing.md). */
+  traceparent?: string;
+  /** W3C `tracestate` that goes with {@link traceparent}, when there is one. */
+  tracestate?: string;
 }
 
 /**
- * Type guard that works across realms (worker threads, child processes, deserialized errors):
- * it checks the shape, not the prototype.
+ * Type guard that works across copies of the package (by brand) and across realms (worker
+ * threads, child processes, deserialized errors: by shape, not by prototype).
  */
 export function isSluiceError(e: unknown): e is SluiceError {
+  if (brandOf(e) !== undefined) return true;
   return (
     typeof e === 'object' &&
     e !== null &&
@@ -103,7 +138,9 @@ export function isSluiceError(e: unknown): e is SluiceError {
 
 /** True when `e` is (or looks like) an {@link UnrecoverableError}. */
 export function isUnrecoverable(e: unknown): boolean {
-  return isSluiceError(e) && e.code === 'UNRECOVERABLE';
+  return (
+    (brandOf(e)?.includes('UnrecoverableError') ?? false) || (isSluiceError(e) && e.code === 'UNRECOVERABLE')
+  );
 }
 
 /** Turns anything thrown into a plain serializable object. */

@@ -1,3 +1,4 @@
+// Tests of murmur3 against published vectors and a byte-level reference (property); partitionForKey range.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { murmur3Reference } from '../../test/support/murmur3Reference.ts';

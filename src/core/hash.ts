@@ -1,3 +1,4 @@
+// MurmurHash3 x86_32 of a key's UTF-8 bytes (ASCII fast path), its fmix32 finalizer, and partitionForKey.
 const encoder = new TextEncoder();
 let scratch = new Uint8Array(256);
 

@@ -1,3 +1,4 @@
+// Unit tests of validate: parsed options returned; CONFIG_INVALID message naming the field path and value.
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { validate } from './validate.ts';

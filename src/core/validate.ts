@@ -1,3 +1,4 @@
+// validate: zod parsing of options that throws CONFIG_INVALID naming the field path and the value received.
 import type { z } from 'zod';
 import { describeValue, SluiceError } from './errors.ts';
 

@@ -1,3 +1,4 @@
+// StatusSource, the in-process view the dashboard shows, and its supervisor/breaker/pipeline/runner adapters.
 import type { CircuitState } from '../resilience/CircuitBreaker.ts';
 
 /** One node of a supervision tree as shown by `sluice dashboard`. */
@@ -34,6 +35,43 @@ export interface PipelineStatus {
   readonly restarts: number;
 }
 
+/** A key that waits to run again, as shown by the dashboard (from a pipeline's `keyView()`). */
+export interface KeyStatus {
+  /** The pipeline (or other engine) the key belongs to. */
+  readonly pipeline: string;
+  readonly key: string | number;
+  readonly partition?: number;
+  /** `retrying` (backoff after a failed attempt) or `parked` (rate limited, or the breaker is open). */
+  readonly state: 'retrying' | 'parked';
+  /** Why: `backoff`, `limiter` or `breaker`. */
+  readonly reason: 'backoff' | 'limiter' | 'breaker';
+  /** When the key's head item first started (ms since epoch on the source's clock). */
+  readonly since: number;
+  /** When it runs again. */
+  readonly until: number;
+  readonly attempts: number;
+  /** Items of the key queued behind it. */
+  readonly blocked: number;
+  /** The error that caused the wait. */
+  readonly error?: string;
+}
+
+/** A key holding many items of a pipeline at once. */
+export interface HotKeyStatus {
+  readonly pipeline: string;
+  readonly key: string | number;
+  /** Items of the key in the pipeline (running, waiting or queued). */
+  readonly items: number;
+}
+
+/** Counts of work not yet due, shown when a source or the backend reports them. */
+export interface ScheduledStatus {
+  /** Events appended with `deliverAt`/`delay` and not yet due. */
+  readonly delayed?: number;
+  /** Schedules (cron or interval) registered. */
+  readonly schedules?: number;
+}
+
 /**
  * A live, in-process view the dashboard and `status` can show next to what the backend stores:
  * supervision trees, circuit breakers and pipelines. Every method is optional; the dashboard
@@ -50,6 +88,12 @@ export interface StatusSource {
   breakers?(): readonly BreakerStatus[] | Promise<readonly BreakerStatus[]>;
   /** Pipelines known to this source. */
   pipelines?(): readonly PipelineStatus[] | Promise<readonly PipelineStatus[]>;
+  /** Keys waiting to run again and hot keys. */
+  keys?():
+    | { waiting: readonly KeyStatus[]; hot: readonly HotKeyStatus[] }
+    | Promise<{ waiting: readonly KeyStatus[]; hot: readonly HotKeyStatus[] }>;
+  /** Delayed events and schedules, when this source knows them. */
+  scheduled?(): ScheduledStatus | Promise<ScheduledStatus>;
 }
 
 /** The shape of a supervisor that {@link supervisorSource} reads (a `Supervisor` fits). */
@@ -118,12 +162,37 @@ export interface PipelineLike {
   report(): { ok: number; failed: number; retries: number; restarts: number };
   readonly inFlight: number;
   readonly lowWatermark: number;
+  /** Waiting and hot keys (a `PipelineRun` has it); without it the source shows no keys. */
+  keyView?(): {
+    waiting: readonly Omit<KeyStatus, 'pipeline'>[];
+    hot: readonly { key: string | number; items: number }[];
+  };
 }
 
-/** A {@link StatusSource} showing pipeline runs' counters. */
+/**
+ * A {@link StatusSource} showing pipeline runs' counters and their keys: keys parked by a rate
+ * limit or an open breaker, keys retrying with backoff (how long, until when, why), hot keys.
+ *
+ * @example
+ * ```ts
+ * const run = stream(source).partitionBy((o) => o.tenant).process(handle).start();
+ * await startDashboard({ backend, sources: [pipelineSource('billing', { orders: run })] });
+ * ```
+ */
 export function pipelineSource(name: string, runs: Record<string, PipelineLike>): StatusSource {
   return {
     name,
+    keys: () => {
+      const waiting: KeyStatus[] = [];
+      const hot: HotKeyStatus[] = [];
+      for (const [pipeline, run] of Object.entries(runs)) {
+        const view = run.keyView?.();
+        if (view === undefined) continue;
+        for (const k of view.waiting) waiting.push({ ...k, pipeline });
+        for (const k of view.hot) hot.push({ ...k, pipeline });
+      }
+      return { waiting, hot };
+    },
     pipelines: () =>
       Object.entries(runs).map(([n, run]) => {
         const r = run.report();
@@ -142,13 +211,22 @@ export function pipelineSource(name: string, runs: Record<string, PipelineLike>)
 
 /** The shape of a partitioned runner that {@link runnerSource} reads (a cluster `Runner` fits). */
 export interface RunnerLike {
-  stats(): { state: string; nodeName: string; assigned: readonly number[]; handled: number; lost: number };
+  stats(): {
+    state: string;
+    nodeName: string;
+    assigned: readonly number[];
+    handled: number;
+    lost: number;
+    /** Partitions whose batch waits for a retry (a cluster `Runner` reports them). */
+    retrying?: readonly { partition: number; since: number; until: number; attempt: number; error: string }[];
+  };
 }
 
 /**
  * A {@link StatusSource} showing partitioned runners: one tree node per runner (its node name,
- * state, and the partitions it owns as children; `restarts` counts partitions lost), and each
- * runner's handled events as a pipeline for the throughput chart.
+ * state, and the partitions it owns as children; `restarts` counts partitions lost), each
+ * runner's handled events as a pipeline for the throughput chart, and partitions whose batch
+ * waits for a retry as waiting keys (`partition <n>`, retrying with backoff).
  *
  * @example
  * ```ts
@@ -159,6 +237,24 @@ export interface RunnerLike {
 export function runnerSource(name: string, runners: Record<string, RunnerLike>): StatusSource {
   return {
     name,
+    // A runner handles a partition in offset order: a failing batch holds the whole partition.
+    keys: () => ({
+      waiting: Object.entries(runners).flatMap(([id, r]) =>
+        (r.stats().retrying ?? []).map((w) => ({
+          pipeline: id,
+          key: `partition ${w.partition}`,
+          partition: w.partition,
+          state: 'retrying' as const,
+          reason: 'backoff' as const,
+          since: w.since,
+          until: w.until,
+          attempts: w.attempt,
+          blocked: 0,
+          error: w.error,
+        })),
+      ),
+      hot: [],
+    }),
     supervision: () => {
       const children = Object.entries(runners).map(([id, r]) => {
         const s = r.stats();

@@ -1,3 +1,4 @@
+// Dashboard access token: random generation, constant-time comparison, bearer/cookie/query authentication.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 

@@ -1,12 +1,26 @@
+// collectStatus: a backend's topics, group lag and partition owners, leases, members, DLQ size, plus sources.
+
 import type { Backend, DeadLetter } from '../backend/Backend.ts';
 import { type Clock, systemClock } from '../core/Clock.ts';
-import type { BreakerStatus, PipelineStatus, StatusSource, SupervisionNode } from './StatusSource.ts';
+import { timeCounts } from '../time/timeCounts.ts';
+import type {
+  BreakerStatus,
+  HotKeyStatus,
+  KeyStatus,
+  PipelineStatus,
+  ScheduledStatus,
+  StatusSource,
+  SupervisionNode,
+} from './StatusSource.ts';
 
 /** Options of {@link collectStatus}. */
 export interface CollectStatusOptions {
   /** Topics to show besides those discovered from leases, dead letters and `listTopics()`. */
   topics?: readonly string[];
-  /** Consumer groups to show besides those discovered from leases; each is shown on every known topic. */
+  /**
+   * Consumer groups to show besides those discovered: each is shown on the topics where it has
+   * committed offsets or partition leases, and on the topics of `topics`.
+   */
   groups?: readonly string[];
   /** Members whose last heartbeat is older than this are not listed (ms, default 30000). */
   memberTimeoutMs?: number;
@@ -63,6 +77,17 @@ export interface StatusSnapshot {
   readonly supervision: SupervisionNode[];
   readonly breakers: ReadonlyArray<BreakerStatus & { source: string }>;
   readonly pipelines: ReadonlyArray<PipelineStatus & { source: string }>;
+  /** Keys waiting to run again (oldest first) and hot keys (most items first), from the sources. */
+  readonly keys: {
+    readonly waiting: ReadonlyArray<KeyStatus & { source: string }>;
+    readonly hot: ReadonlyArray<HotKeyStatus & { source: string }>;
+  };
+  /**
+   * Delayed events waiting and schedules stored: read from the backend's delayed and schedule
+   * stores (every built-in backend has both); from the sources only for a backend without them.
+   * Absent when neither reports anything.
+   */
+  readonly scheduled?: ScheduledStatus;
 }
 
 /** A lease named `<group>/<topic>/<partition>` (as partitioned runners name them), split. */
@@ -85,8 +110,9 @@ export function parsePartitionLease(
  *
  * The backend contract has no "list topics/groups" call, so topics are those given in
  * `options.topics`, those of partition leases (`<group>/<topic>/<partition>`), those of dead
- * letters, and those of an optional `listTopics()` method of the backend; groups are those given
- * in `options.groups` (shown on every known topic) and those of partition leases.
+ * letters, and those of an optional `listTopics()` method of the backend; groups are those with
+ * committed offsets (`listGroups()`) or partition leases, each on the topics it consumed, and those
+ * given in `options.groups` on the topics given in `options.topics`.
  */
 export async function collectStatus(
   backend: Backend,
@@ -108,6 +134,12 @@ export async function collectStatus(
   for (const d of scan) if (d.topic !== undefined) topicNames.add(d.topic);
   const lister = (backend as Partial<{ listTopics(): Promise<string[]> }>).listTopics;
   if (typeof lister === 'function') for (const t of await lister.call(backend)) topicNames.add(t);
+  // Consumer groups with committed offsets, on the topics they consumed (not on every topic).
+  if (typeof backend.listGroups === 'function')
+    for (const g of await backend.listGroups()) {
+      topicNames.add(g.topic);
+      pairs.set(JSON.stringify([g.group, g.topic]), { group: g.group, topic: g.topic });
+    }
 
   const topics: StatusSnapshot['topics'][number][] = [];
   const partitionsOf = new Map<string, number>();
@@ -120,8 +152,13 @@ export async function collectStatus(
       partitions.push({ partition: p, endOffset: await backend.endOffset(topic, p) });
     topics.push({ topic, partitions, endOffsetTotal: partitions.reduce((a, x) => a + x.endOffset, 0) });
   }
+  // A named group is shown where it has offsets or leases (discovered above) and on the topics
+  // named with it; never on every topic, where it would add phantom unowned rows and lag. Only a
+  // backend that cannot list its groups falls back to every known topic.
+  const listsGroups = typeof backend.listGroups === 'function';
   for (const group of options.groups ?? [])
-    for (const topic of partitionsOf.keys()) pairs.set(JSON.stringify([group, topic]), { group, topic });
+    for (const topic of listsGroups ? (options.topics ?? []) : partitionsOf.keys())
+      if (partitionsOf.has(topic)) pairs.set(JSON.stringify([group, topic]), { group, topic });
 
   const groups: StatusSnapshot['groups'][number][] = [];
   const sortedPairs = [...pairs.values()].sort((a, b) =>
@@ -161,11 +198,42 @@ export async function collectStatus(
   const supervision: SupervisionNode[] = [];
   const breakers: (BreakerStatus & { source: string })[] = [];
   const pipelines: (PipelineStatus & { source: string })[] = [];
+  const waiting: (KeyStatus & { source: string })[] = [];
+  const hot: (HotKeyStatus & { source: string })[] = [];
+  const counts: { delayed?: number; schedules?: number } = {};
+  const add = (field: 'delayed' | 'schedules', n: number | undefined) => {
+    if (typeof n === 'number') counts[field] = (counts[field] ?? 0) + n;
+  };
   for (const s of options.sources ?? []) {
     if (s.supervision) supervision.push(await s.supervision());
     if (s.breakers) for (const b of await s.breakers()) breakers.push({ ...b, source: s.name });
     if (s.pipelines) for (const p of await s.pipelines()) pipelines.push({ ...p, source: s.name });
+    if (s.keys) {
+      const k = await s.keys();
+      for (const w of k.waiting) waiting.push({ ...w, source: s.name });
+      for (const h of k.hot) hot.push({ ...h, source: s.name });
+    }
+    if (s.scheduled && (backend.delayed === undefined || backend.schedules === undefined)) {
+      const c = await s.scheduled();
+      if (backend.delayed === undefined) add('delayed', c.delayed);
+      if (backend.schedules === undefined) add('schedules', c.schedules);
+    }
   }
+  if (backend.delayed !== undefined || backend.schedules !== undefined) {
+    const perTopic = await timeCounts(backend);
+    if (backend.delayed !== undefined)
+      add(
+        'delayed',
+        perTopic.reduce((n, t) => n + t.delayed, 0),
+      );
+    if (backend.schedules !== undefined)
+      add(
+        'schedules',
+        perTopic.reduce((n, t) => n + t.schedules, 0),
+      );
+  }
+  waiting.sort((a, b) => a.since - b.since);
+  hot.sort((a, b) => b.items - a.items);
   return {
     backend: backend.kind,
     at,
@@ -187,5 +255,7 @@ export async function collectStatus(
     supervision,
     breakers,
     pipelines,
+    keys: { waiting, hot },
+    ...(Object.keys(counts).length > 0 ? { scheduled: counts } : {}),
   };
 }

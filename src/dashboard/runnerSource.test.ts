@@ -1,6 +1,7 @@
+// Test of runnerSource with two real partitioned runners on the memory backend: owned partitions vs leases.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryBackend } from '../backend/memory/index.ts';
-import { partitionedRunner } from '../cluster/PartitionedRunner.ts';
+import { partitionedRunner } from '../cluster/runner/PartitionedRunner.ts';
 import { collectStatus } from './collectStatus.ts';
 import { runnerSource } from './StatusSource.ts';
 
@@ -57,5 +58,43 @@ describe('runnerSource with real partitioned runners', () => {
         { timeout: 10_000 },
       )
       .toBe(20);
+  });
+});
+
+describe('runnerSource waiting partitions', () => {
+  it('lists a partition whose batch waits for a retry after a handler failure, with the error', async () => {
+    const backend = createMemoryBackend();
+    await backend.ensureTopic('payments', { partitions: 2 });
+    await backend.append('payments', [{ payload: 'bad', partition: 1 }]);
+    const r = partitionedRunner<string>({
+      backend,
+      group: 'billing',
+      topic: 'payments',
+      nodeName: 'r',
+      pollInterval: 10,
+      retryBackoff: { initial: '10m' },
+      handler: (e) => {
+        if (e.payload === 'bad') throw new Error('ledger is down');
+      },
+    });
+    stops.push(() => r.stop());
+    await r.start();
+    const source = runnerSource('billing', { r });
+    await expect
+      .poll(async () => (await collectStatus(backend, { sources: [source] })).keys.waiting.length, {
+        timeout: 10_000,
+      })
+      .toBe(1);
+    const [w] = (await collectStatus(backend, { sources: [source] })).keys.waiting;
+    expect(w).toMatchObject({
+      source: 'billing',
+      pipeline: 'r',
+      key: 'partition 1',
+      state: 'retrying',
+      reason: 'backoff',
+      attempts: 1,
+      error: 'ledger is down',
+    });
+    expect(w!.until).toBeGreaterThan(w!.since);
   });
 });

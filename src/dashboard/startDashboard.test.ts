@@ -1,3 +1,4 @@
+// Unit tests of the dashboard server: options, replay rules, security headers on every response.
 import { describe, expect, it } from 'vitest';
 import { createMemoryBackend } from '../backend/memory/index.ts';
 import { parsePartitionLease } from './collectStatus.ts';
@@ -56,5 +57,44 @@ describe('startDashboard', () => {
       await dash.close();
     }
     await expect(fetch(`${dash.url}api/status`, { headers: auth })).rejects.toThrow();
+  });
+
+  it('sends security headers on every response and a nonce CSP without unsafe-inline on the page', async () => {
+    const backend = createMemoryBackend();
+    const dash = await startDashboard({ backend, token: 'a-long-enough-token' });
+    const auth = { authorization: 'Bearer a-long-enough-token' };
+    try {
+      const responses = {
+        page: await fetch(dash.url, { headers: auth }),
+        status: await fetch(`${dash.url}api/status`, { headers: auth }),
+        dlq: await fetch(`${dash.url}api/dlq`, { headers: auth }),
+        metrics: await fetch(`${dash.url}metrics`, { headers: auth }),
+        notFound: await fetch(`${dash.url}nope`, { headers: auth }),
+        unauthorized: await fetch(`${dash.url}api/status`),
+        login: await fetch(`${dash.url}?token=a-long-enough-token`, { redirect: 'manual' }),
+      };
+      expect(responses.unauthorized.status).toBe(401);
+      expect(responses.login.status).toBe(303);
+      for (const [name, res] of Object.entries(responses)) {
+        const h = res.headers;
+        expect(h.get('x-content-type-options'), name).toBe('nosniff');
+        expect(h.get('referrer-policy'), name).toBe('no-referrer');
+        const csp = h.get('content-security-policy') ?? '';
+        expect(csp, name).toContain("frame-ancestors 'none'");
+        expect(csp, name).not.toContain('unsafe-inline');
+      }
+      const csp = responses.page.headers.get('content-security-policy') ?? '';
+      const nonce = /script-src 'nonce-([^']+)'/.exec(csp)?.[1];
+      expect(nonce).toBeTruthy();
+      expect(csp).toContain(`style-src 'nonce-${nonce}'`);
+      const html = await responses.page.text();
+      expect(html).toContain(`<script nonce="${nonce}">`);
+      expect(html).toContain(`<style nonce="${nonce}">`);
+      expect(html).not.toMatch(/\sstyle="/); // inline style attributes would be blocked by the CSP
+      const again = await fetch(dash.url, { headers: auth });
+      expect(again.headers.get('content-security-policy')).not.toContain(nonce); // a nonce per response
+    } finally {
+      await dash.close();
+    }
   });
 });

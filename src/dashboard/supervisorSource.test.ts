@@ -1,3 +1,4 @@
+// Test of supervisorSource on real Supervisors: nested tree and restart counts in collectStatus, event logs.
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createMemoryBackend } from '../backend/memory/index.ts';

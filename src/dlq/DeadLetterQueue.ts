@@ -1,3 +1,4 @@
+// DeadLetterQueue: failed items kept in a backend's DLQ store; list, replay via a handler or a topic, purge.
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Backend, DeadLetter, DlqFilter, DlqStore } from '../backend/Backend.ts';
@@ -5,6 +6,7 @@ import { createMemoryBackend } from '../backend/memory/MemoryBackend.ts';
 import { serializeError, toError } from '../core/errors.ts';
 import { TypedEmitter } from '../core/events.ts';
 import { validate } from '../core/validate.ts';
+import { traceReplayRun } from '../telemetry/spans.ts';
 
 /** Where a failed item came from; all fields optional. Matches the pipeline's `FailureInfo`. */
 export interface DeadLetterInfo {
@@ -150,11 +152,25 @@ export class DeadLetterQueue<T = unknown> {
         parked.push(letter.id);
         continue;
       }
-      try {
-        await handler(letter.payload, letter);
-      } catch (e) {
-        const { deliveryCount: _d, firstFailedAt: _f, lastFailedAt: _l, ...rest } = letter;
-        await this.store.put({ ...rest, error: serializeError(toError(e)) });
+      // In a span continuing the dead letter's trace when tracing is on (the new failure inside it).
+      let stored = false;
+      const ok = await traceReplayRun(letter, async () => {
+        try {
+          await handler(letter.payload, letter);
+        } catch (e) {
+          const { deliveryCount: _d, firstFailedAt: _f, lastFailedAt: _l, ...rest } = letter;
+          await this.store.put({ ...rest, error: serializeError(toError(e)) });
+          stored = true;
+          throw e;
+        }
+      }).then(
+        () => true,
+        (e: unknown) => {
+          if (!stored) throw e; // the store failed: as before, the replay rejects
+          return false;
+        },
+      );
+      if (!ok) {
         failed.push(letter.id);
         continue;
       }

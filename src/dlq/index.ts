@@ -1,2 +1,3 @@
+// Public exports of the dead-letter queue layer.
 /** @packageDocumentation */
 export * from './DeadLetterQueue.ts';

@@ -1,3 +1,4 @@
+// Prometheus gauges read from backends at scrape time: DLQ size, topic end offsets, consumer-group lag.
 import { Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Backend } from '../backend/Backend.ts';
@@ -18,6 +19,12 @@ export interface BackendMetricsOptions {
   groups?: GroupTopics[];
   /** The `backend` label; default the backend's `kind`. */
   name?: string;
+  /**
+   * Also export, at each scrape, every topic of the backend (`listTopics()`) and every consumer
+   * group on the topics it consumed (`listGroups()` and partition leases `<group>/<topic>/<n>`),
+   * besides `groups`. Default false.
+   */
+  discover?: boolean;
 }
 
 const optionsSchema = z.object({
@@ -35,11 +42,37 @@ const optionsSchema = z.object({
     )
     .optional(),
   name: z.string().min(1, 'a non-empty string').optional(),
+  discover: z.boolean('true or false').optional(),
 });
 
 interface Tracked {
   readonly backend: Backend;
   readonly groups: GroupTopics[];
+  readonly discover: boolean;
+}
+
+/** The (group, topic) pairs and topics a scrape exports: the configured ones, plus discovered ones. */
+async function scope(t: Tracked): Promise<{ pairs: [string, string][]; topics: string[] }> {
+  const pairs = new Map<string, [string, string]>();
+  const topics = new Set<string>();
+  const add = (group: string, topic: string) => {
+    pairs.set(JSON.stringify([group, topic]), [group, topic]);
+    topics.add(topic);
+  };
+  for (const g of t.groups) for (const topic of g.topics) add(g.group, topic);
+  if (t.discover) {
+    const b = t.backend;
+    if (typeof b.listTopics === 'function') for (const topic of await b.listTopics()) topics.add(topic);
+    if (typeof b.listGroups === 'function') for (const g of await b.listGroups()) add(g.group, g.topic);
+    for (const l of await b.leases.list('')) {
+      const parts = l.name.split('/');
+      if (parts.length < 3 || !/^\d+$/.test(parts[parts.length - 1] as string)) continue;
+      const topic = parts[parts.length - 2] as string;
+      const group = parts.slice(0, -2).join('/');
+      if (group !== '' && topic !== '' && (await b.topicInfo(topic))) add(group, topic);
+    }
+  }
+  return { pairs: [...pairs.values()].sort(), topics: [...topics].sort() };
 }
 
 const trackedByRegistry = new WeakMap<Registry, Map<string, Tracked>>();
@@ -76,7 +109,9 @@ export async function partitionLags(backend: Backend, group: string, topic: stri
 /**
  * Exports backend figures on `registry`, read from the backend at each scrape:
  * `sluice_dlq_size{backend}` (dead letters), `sluice_consumer_lag{backend, group, topic, partition}`
- * (end offset − committed offset) and `sluice_topic_end_offset{backend, topic, partition}`.
+ * (end offset − committed offset), `sluice_topic_end_offset{backend, topic, partition}` and
+ * `sluice_topic_dlq_size{backend, topic}`; with `discover`, for every topic and consumer group of
+ * the backend, not only the configured ones.
  * Several backends may share a registry (distinct `name`s). Returns a function that stops
  * collecting (the gauges then keep their last values).
  *
@@ -91,7 +126,7 @@ export function collectBackendMetrics(backend: Backend, options: BackendMetricsO
   let tracked = trackedByRegistry.get(o.registry);
   if (!tracked) trackedByRegistry.set(o.registry, (tracked = new Map()));
   const all = tracked;
-  const entry: Tracked = { backend, groups: o.groups ?? [] };
+  const entry: Tracked = { backend, groups: o.groups ?? [], discover: o.discover ?? false };
   all.set(label, entry);
   const registers = [o.registry];
   metricOnce(
@@ -110,6 +145,23 @@ export function collectBackendMetrics(backend: Backend, options: BackendMetricsO
   );
   metricOnce(
     o.registry,
+    'sluice_topic_dlq_size',
+    () =>
+      new Gauge({
+        name: 'sluice_topic_dlq_size',
+        help: 'Entries in the dead-letter queue that came from a topic.',
+        labelNames: ['backend', 'topic'],
+        registers,
+        async collect() {
+          this.reset();
+          for (const [name, t] of all)
+            for (const topic of (await scope(t)).topics)
+              this.set({ backend: name, topic }, await t.backend.dlq.count({ topic }));
+        },
+      }),
+  );
+  metricOnce(
+    o.registry,
     'sluice_topic_end_offset',
     () =>
       new Gauge({
@@ -118,8 +170,9 @@ export function collectBackendMetrics(backend: Backend, options: BackendMetricsO
         labelNames: ['backend', 'topic', 'partition'],
         registers,
         async collect() {
+          this.reset();
           for (const [name, t] of all) {
-            for (const topic of new Set(t.groups.flatMap((g) => g.topics))) {
+            for (const topic of (await scope(t)).topics) {
               const info = await t.backend.topicInfo(topic);
               for (let p = 0; p < (info?.partitions ?? 0); p++)
                 this.set({ backend: name, topic, partition: String(p) }, await t.backend.endOffset(topic, p));
@@ -138,13 +191,11 @@ export function collectBackendMetrics(backend: Backend, options: BackendMetricsO
         labelNames: ['backend', 'group', 'topic', 'partition'],
         registers,
         async collect() {
+          this.reset();
           for (const [name, t] of all) {
-            for (const g of t.groups) {
-              for (const topic of g.topics) {
-                for (const row of await partitionLags(t.backend, g.group, topic)) {
-                  const partition = String(row.partition);
-                  this.set({ backend: name, group: g.group, topic, partition }, row.lag);
-                }
+            for (const [group, topic] of (await scope(t)).pairs) {
+              for (const row of await partitionLags(t.backend, group, topic)) {
+                this.set({ backend: name, group, topic, partition: String(row.partition) }, row.lag);
               }
             }
           }

@@ -1,3 +1,4 @@
+// instrumentBreaker: Prometheus state gauge and event counter of circuit breakers on a registry.
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { CircuitBreaker, CircuitState } from '../resilience/CircuitBreaker.ts';
 import { metricOnce } from './registryMetrics.ts';

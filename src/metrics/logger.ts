@@ -1,3 +1,4 @@
+// createLogger (pino JSON lines) and loggers of pipeline-run and supervisor events at matching levels.
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
 import { z } from 'zod';
 import { serializeError } from '../core/errors.ts';

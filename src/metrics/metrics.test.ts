@@ -1,3 +1,4 @@
+// Tests of pipeline, breaker and backend Prometheus metrics and of pipeline/supervisor JSON logs (real runs).
 import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';

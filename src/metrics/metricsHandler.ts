@@ -1,3 +1,4 @@
+// metricsHandler: a node:http handler serving a prom-client registry in the Prometheus text format.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 

@@ -1,3 +1,4 @@
+// Prometheus metrics of pipeline runs: item counters, in-flight and watermark gauges, duration histograms.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { z } from 'zod';
 import { validate } from '../core/validate.ts';

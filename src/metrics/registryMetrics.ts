@@ -1,3 +1,4 @@
+// metricOnce: gets or creates a named metric on a registry, so instrumented objects share one metric.
 import type { Metric, Registry } from 'prom-client';
 
 /**

@@ -1,3 +1,4 @@
+// Tests of bounded-load consistent hashing: load caps (property), assign/release, add/remove moves, weights.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { consistentHash } from './consistentHashFactory.ts';

@@ -1,3 +1,4 @@
+// BoundedLoadConsistentHash: a consistent-hash ring that assigns keys under a per-member load cap.
 import { SluiceError } from '../core/errors.ts';
 import { ConsistentHash } from './ConsistentHash.ts';
 import type { StringHash } from './fastHash.ts';

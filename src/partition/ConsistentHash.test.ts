@@ -1,3 +1,4 @@
+// Tests of consistentHash: determinism, spread, keys moved on add/remove, weights, routeMany, validation.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { consistentHash } from './consistentHashFactory.ts';

@@ -1,3 +1,4 @@
+// ConsistentHash, the weighted virtual-node hash ring routing keys to members, and its default key hash.
 import { configError, SluiceError } from '../core/errors.ts';
 import { murmur3Utf8, type StringHash } from './fastHash.ts';
 import { lastMember, notAMember, parseMemberName, parseWeight } from './members.ts';

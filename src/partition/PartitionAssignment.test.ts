@@ -1,3 +1,4 @@
+// Tests of PartitionAssignment: balance per strategy, minimal sticky moves (brute force), JSON, validation.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { partitionForKey } from '../core/hash.ts';

@@ -1,3 +1,4 @@
+// PartitionAssignment: immutable owner table of virtual partitions, with reassign, diff, key routing, JSON.
 import { configError, SluiceError } from '../core/errors.ts';
 import { DEFAULT_PARTITIONS } from '../core/hash.ts';
 import {

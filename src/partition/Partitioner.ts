@@ -1,3 +1,4 @@
+// The Partitioner type: routes a key to the member that owns it, stable while membership is unchanged.
 /**
  * A partitioner routes a key to the member (worker, node, shard) that owns it. The same key
  * always routes to the same member while the membership does not change.

@@ -1,3 +1,4 @@
+// Tests of Ring: sorted points per weight, lookup table and direct buckets vs a linear scan, ties by name.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { consistentHash } from './consistentHashFactory.ts';

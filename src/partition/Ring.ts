@@ -1,3 +1,4 @@
+// Ring: the immutable sorted hash ring with a top-bits lookup table used by the consistent-hash partitioners.
 import type { StringHash } from './fastHash.ts';
 
 /**

@@ -1,3 +1,4 @@
+// Partition assignment strategies: sticky (default), range, round_robin, and bounded consistent_hash.
 import { DEFAULT_VNODES, defaultRingHash } from './ConsistentHash.ts';
 import { Ring } from './Ring.ts';
 

@@ -1,3 +1,4 @@
+// consistentHash(): validated options to a ConsistentHash ring, or a bounded-load one with boundedLoad.
 import { configError } from '../core/errors.ts';
 import { BoundedLoadConsistentHash } from './BoundedLoadConsistentHash.ts';
 import { ConsistentHash, checkHash, DEFAULT_VNODES, defaultRingHash } from './ConsistentHash.ts';

@@ -1,3 +1,4 @@
+// Tests that murmur3Utf8 is the core murmur3 and that fmix32 matches the MurmurHash3 finalizer.
 import { describe, expect, it } from 'vitest';
 import { murmur3 } from '../core/hash.ts';
 import { fmix32, murmur3Utf8 } from './fastHash.ts';

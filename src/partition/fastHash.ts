@@ -1,3 +1,4 @@
+// The 32-bit string hash the partitioners use: murmur3 over UTF-8, the same as partitionForKey.
 /**
  * MurmurHash3 (x86, 32-bit) of the UTF-8 bytes of a key: the same function as `murmur3` in
  * `core/hash.ts` (and therefore as `partitionForKey`), under the name the partitioners use.

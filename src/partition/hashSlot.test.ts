@@ -1,3 +1,4 @@
+// Tests of crc16 and Redis Cluster hashSlot: spec vectors, hash tags and edge cases, a bitwise CRC oracle.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { crc16, HASH_SLOTS, hashSlot } from './hashSlot.ts';

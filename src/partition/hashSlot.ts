@@ -1,3 +1,4 @@
+// Redis Cluster hash slots: CRC16-XMODEM of a key or its {hash tag}, modulo 16384.
 /** Number of hash slots in a Redis Cluster. */
 export const HASH_SLOTS = 16384;
 

@@ -1,3 +1,4 @@
+// Public exports of partitioners and balancers.
 /**
  * Partitioners (key → owning member) and balancers (stateless work → member).
  * @packageDocumentation
@@ -14,10 +15,9 @@ export * from './balancers/sticky.ts';
 export * from './balancers/weightedRoundRobin.ts';
 export { ConsistentHash, DEFAULT_VNODES } from './ConsistentHash.ts';
 export * from './consistentHashFactory.ts';
-export { fmix32, murmur3Utf8, type StringHash } from './fastHash.ts';
+export type { StringHash } from './fastHash.ts';
 export * from './hashSlot.ts';
 export * from './jumpHash.ts';
-export { md5Hex } from './md5.ts';
 export type { MemberSpec } from './members.ts';
 export * from './moduloMd5.ts';
 export * from './PartitionAssignment.ts';

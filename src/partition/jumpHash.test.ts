@@ -1,3 +1,4 @@
+// Tests of jump consistent hash: published vectors, a BigInt oracle (property), moves on N+1, validation.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { murmur3 } from '../core/hash.ts';

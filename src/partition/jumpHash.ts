@@ -1,3 +1,4 @@
+// Jump consistent hash (Lamping & Veach): the bit-exact 64-bit jump() and the JumpHash partitioner.
 import { configError, SluiceError } from '../core/errors.ts';
 import { murmur3Utf8 } from './fastHash.ts';
 import { parseMemberList, parsePositiveInt } from './members.ts';

@@ -1,3 +1,4 @@
+// MD5 (RFC 1321) in pure JavaScript with reused buffers, for partitioners hashing short ids: md5Words/md5Hex.
 const encoder = new TextEncoder();
 let bytes = new Uint8Array(256);
 /** Output of the last {@link md5Words} call: a, b, c, d as little-endian 32-bit words. */

@@ -1,3 +1,4 @@
+// Validation of partitioner members (lists, weight maps, names, weights, counts) and the membership errors.
 import { z } from 'zod';
 import { configError, SluiceError } from '../core/errors.ts';
 import { validate } from '../core/validate.ts';

@@ -1,3 +1,4 @@
+// Tests of md5 (RFC 1321 vectors, node:crypto) and of md5Mod/moduloMd5 vs Python values and a BigInt oracle.
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

@@ -1,3 +1,4 @@
+// Modulo-MD5 partitioning as Python's int(md5(id).hexdigest(), 16) % n: md5Mod and the ModuloMd5 partitioner.
 import { configError } from '../core/errors.ts';
 import { md5Words } from './md5.ts';
 import { parseMemberList, parsePositiveInt } from './members.ts';

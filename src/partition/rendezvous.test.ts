@@ -1,3 +1,4 @@
+// Tests of rendezvous hashing: order independence, spread, minimal moves on add/remove, rank, weights.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { rendezvous } from './rendezvous.ts';

@@ -1,3 +1,4 @@
+// Rendezvous (highest random weight) hashing partitioner, weighted by the logarithmic method.
 import { configError } from '../core/errors.ts';
 import { fmix32, murmur3Utf8 } from './fastHash.ts';
 import {

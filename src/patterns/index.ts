@@ -1,3 +1,4 @@
+// Public exports of the distributed patterns: locks, sagas, projections, graceful shutdown, health server.
 /**
  * Distributed patterns built only on the backend contract, so they run on every backend:
  * locks, sagas, projections, graceful shutdown and health endpoints.
@@ -17,11 +18,13 @@ export { defineProjection, Projection, type ProjectionDefinition } from './proje
 export {
   defineSaga,
   type ExecuteOptions,
+  type RecoverOptions,
   type RecoveryResult,
   Saga,
   type SagaCompensationContext,
   type SagaDefinition,
   type SagaOutcome,
+  type SagaRecoveryProgress,
   type SagaStep,
   type SagaStepContext,
 } from './saga/Saga.ts';

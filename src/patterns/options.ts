@@ -1,3 +1,4 @@
+// Zod schemas shared by the patterns' options: a Backend (by shape), a Duration, a non-empty name.
 import { z } from 'zod';
 import type { Backend } from '../backend/Backend.ts';
 import { type Duration, parseDuration } from '../core/duration.ts';

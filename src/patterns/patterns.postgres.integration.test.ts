@@ -1,3 +1,4 @@
+// The DistributedLock and Projection suites on a real PostgreSQL server, each subject in a fresh schema.
 import pg from 'pg';
 import { afterAll } from 'vitest';
 import { distributedLockSuite } from '../../test/fixtures/patterns/lockSuite.ts';

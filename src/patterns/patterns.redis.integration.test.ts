@@ -1,3 +1,4 @@
+// The DistributedLock and Projection suites on a real Redis server, each subject under a fresh key prefix.
 import { Redis } from 'ioredis';
 import { afterAll } from 'vitest';
 import { distributedLockSuite } from '../../test/fixtures/patterns/lockSuite.ts';

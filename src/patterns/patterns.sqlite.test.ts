@@ -1,3 +1,4 @@
+// The DistributedLock and Projection suites on an in-memory SQLite backend with a ManualClock.
 import { distributedLockSuite } from '../../test/fixtures/patterns/lockSuite.ts';
 import { projectionSuite } from '../../test/fixtures/patterns/projectionSuite.ts';
 import { createSqliteBackend } from '../backend/sqlite/index.ts';

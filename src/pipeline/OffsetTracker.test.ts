@@ -1,3 +1,4 @@
+// Tests the offset tracker against a reference model.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OffsetTracker } from './OffsetTracker.ts';

@@ -1,3 +1,4 @@
+// Tracks completion of a dense sequence of numbers: the low mark below which all are done.
 /**
  * Tracks completion of a dense sequence of numbers admitted in order and completed in any
  * order. `low` is the first number not yet completed: everything below it is done. Used for

@@ -1,7 +1,10 @@
+// The handle of a running pipeline: wires engine, supervision, topic source and checkpoints.
 import type { LogEvent } from '../backend/Backend.ts';
 import type { Listener } from '../core/events.ts';
 import type { CircuitBreaker } from '../resilience/CircuitBreaker.ts';
 import { Engine, type EngineConfig, type EngineHooks, type PipelineEvents } from './Engine.ts';
+import type { KeyView } from './keyView.ts';
+import type { AckSource } from './source.ts';
 import { parseSupervision, superviseEngine } from './supervise.ts';
 import { TopicSource, type TopicSourceOptions } from './TopicSource.ts';
 import type { ItemFailure, PipelineReport } from './types.ts';
@@ -10,6 +13,8 @@ import type { ItemFailure, PipelineReport } from './types.ts';
 export interface LaunchExtras {
   readonly supervision?: Record<string, unknown> | undefined;
   readonly topic?: { options: TopicSourceOptions; checkpointEveryMs: number | undefined } | undefined;
+  /** A source told of each finished item (broker connectors). */
+  readonly ack?: AckSource<unknown> | undefined;
 }
 
 /**
@@ -27,11 +32,13 @@ export class PipelineRun<T, R> {
     stopSupervisor: (() => Promise<void>) | undefined,
     /** The circuit breaker shared by the workers, when `supervision.circuitBreaker` is set. */
     readonly breaker: CircuitBreaker | undefined,
+    closeAckSource?: () => Promise<void>,
   ) {
     // After the engine settles: stop the workers' supervisor, then (topic sources) commit
     // whatever finished, whether the run ended well or not.
     const wrapUp = async () => {
       await stopSupervisor?.().catch(() => {});
+      await closeAckSource?.();
       if (source) {
         source.close();
         if (checkpoints) await source.checkpoint();
@@ -80,8 +87,11 @@ export class PipelineRun<T, R> {
         idempotencyPrefix: `${topic.options.group}:${topic.options.topic}`,
       };
     }
+    const ack = extras.ack as AckSource<T> | undefined;
+    if (ack) engineCfg = ackSourceConfig(engineCfg, ack, signal);
     const engine = new Engine(engineCfg);
     const hooks: EngineHooks<T> = {};
+    const closeAckSource = ack ? settleThroughHooks(engine.events, hooks, ack) : undefined;
     if (source) {
       const ts = source;
       hooks.onItemDone = (e) => {
@@ -115,6 +125,7 @@ export class PipelineRun<T, R> {
       topic?.checkpointEveryMs !== undefined,
       stopSupervisor,
       breaker,
+      closeAckSource,
     );
     void engine.start(signal, drainTimeoutMs, boot);
     return run;
@@ -128,6 +139,15 @@ export class PipelineRun<T, R> {
   /** Items taken from the source and not finished yet (bounded by `maxInFlight`). */
   get inFlight(): number {
     return this.engine.inFlightCount;
+  }
+
+  /**
+   * What the run's keys are doing now: keys waiting to run again (`retrying` after a failed
+   * attempt, `parked` by a rate limit or an open breaker) with why, since and until when, and the
+   * keys holding the most items. Computed on call, O(items in flight).
+   */
+  keyView(): KeyView {
+    return this.engine.keyView();
   }
 
   /** The report so far. */
@@ -155,4 +175,52 @@ export class PipelineRun<T, R> {
   collected(): { results: R[]; errors: ItemFailure<T>[] } {
     return this.engine.collected();
   }
+}
+
+/** Engine configuration reading an {@link AckSource}, with its idempotency keys in `ctx`. */
+function ackSourceConfig<T, R, S>(
+  cfg: EngineConfig<T, R, S>,
+  ack: AckSource<T>,
+  signal: AbortSignal | undefined,
+): EngineConfig<T, R, S> {
+  const fn = cfg.fn;
+  return {
+    ...cfg,
+    source: ack.items(signal),
+    fn: (item, ctx) =>
+      fn(
+        item,
+        Object.create(ctx, { idempotencyKey: { value: ack.idempotencyKeyOf(item), enumerable: true } }),
+      ),
+  };
+}
+
+/**
+ * Reports every finished item to `ack` (failed ones with their error, taken from `item_failed`,
+ * which the engine emits before the item is done). Returns the closer run after the engine
+ * settled: it waits for pending settlements, then closes the source.
+ */
+function settleThroughHooks<T>(
+  events: Engine<T, unknown, unknown>['events'],
+  hooks: EngineHooks<T>,
+  ack: AckSource<T>,
+): () => Promise<void> {
+  const failedSeqs = new Map<number, Error>();
+  const pending = new Set<Promise<void>>();
+  events.on('item_failed', (f) => failedSeqs.set(f.seq, f.error));
+  hooks.onItemDone = (e) => {
+    const error = failedSeqs.get(e.seq);
+    if (error !== undefined) failedSeqs.delete(e.seq);
+    const r = ack.settle(e.item, error === undefined ? { status: 'ok' } : { status: 'failed', error });
+    if (r !== undefined) {
+      const p = Promise.resolve(r)
+        .catch(() => {})
+        .finally(() => pending.delete(p));
+      pending.add(p);
+    }
+  };
+  return async () => {
+    await Promise.allSettled([...pending]);
+    await ack.close().catch(() => {});
+  };
 }

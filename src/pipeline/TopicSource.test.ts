@@ -1,3 +1,4 @@
+// Tests topic sources: committed offsets, per-key order, safe checkpoints and dead letters.
 import { describe, expect, it } from 'vitest';
 import type { LogEvent } from '../backend/Backend.ts';
 import { createMemoryBackend } from '../backend/memory/index.ts';

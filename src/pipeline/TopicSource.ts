@@ -1,6 +1,9 @@
+// Reads a backend topic for a consumer group and checkpoints the safe offset of each partition.
 import type { Backend, LogEvent } from '../backend/Backend.ts';
 import type { Clock, Timer } from '../core/Clock.ts';
 import { SluiceError } from '../core/errors.ts';
+import { traceCommit } from '../telemetry/spans.ts';
+import { ExpiryGate } from '../time/expiry.ts';
 import { OffsetTracker } from './OffsetTracker.ts';
 
 /** Options of `stream.fromTopic()`. */
@@ -53,11 +56,16 @@ export class TopicSource {
   private unwatch: (() => void) | undefined;
   /** Events skipped on resume because their idempotency marker was already committed. */
   skipped = 0;
+  /** Events past their TTL: dead-lettered with code `EXPIRED` (source: the group), never yielded. */
+  expired = 0;
+  private readonly expiry: ExpiryGate;
 
   constructor(
     readonly options: TopicSourceOptions,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.expiry = new ExpiryGate(options.backend, options.topic, options.group, clock);
+  }
 
   /** The idempotency key of an event for this group. */
   keyOf(e: LogEvent): string {
@@ -78,6 +86,7 @@ export class TopicSource {
         context: { topic },
       });
     }
+    await this.expiry.ready();
     const partitions = this.options.partitions ?? Array.from({ length: info.partitions }, (_, i) => i);
     for (const p of partitions) {
       const committed = await backend.committed(group, topic, p);
@@ -117,6 +126,12 @@ export class TopicSource {
             if (done.size > 0 && done.has(this.keyOf(e))) {
               // Finished before a crash, past the committed offset: not run again.
               this.skipped++;
+              this.complete(e.partition, e.offset);
+              continue;
+            }
+            if (this.expiry.expired(e)) {
+              await this.expiry.deadLetter(e);
+              this.expired++;
               this.complete(e.partition, e.offset);
               continue;
             }
@@ -182,18 +197,25 @@ export class TopicSource {
     for (const st of this.states.values()) {
       const low = st.tracker.low;
       const ahead: string[] = [];
+      const aheadOffsets: number[] = [];
       for (const [offset, key] of st.doneAhead) {
         if (offset < low) st.doneAhead.delete(offset);
-        else ahead.push(key);
+        else {
+          ahead.push(key);
+          aheadOffsets.push(offset);
+        }
       }
       if (low === st.committed && ahead.length === 0) continue;
       try {
-        await backend.commit(
-          group,
-          topic,
-          st.partition,
-          low,
-          ahead.length > 0 ? { idempotencyKeys: ahead } : {},
+        await traceCommit({ group, topic, partition: st.partition, offset: low }, [], () =>
+          backend.commit(
+            group,
+            topic,
+            st.partition,
+            low,
+            // With their offsets, so retention removes the markers once the offset passed them.
+            ahead.length > 0 ? { idempotencyKeys: ahead, idempotencyOffsets: aheadOffsets } : {},
+          ),
         );
       } catch (e) {
         this.dirty = true;

@@ -1,3 +1,4 @@
+// `definePipeline`: a pipeline over a backend topic as run by `sluice run <file>`.
 import { z } from 'zod';
 import type { Backend, LogEvent } from '../backend/Backend.ts';
 import type { Duration } from '../core/duration.ts';

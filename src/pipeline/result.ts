@@ -1,3 +1,4 @@
+// `Ok`/`Err` results a process function may return instead of throwing.
 /** A successful outcome returned by a process function. */
 export interface OkResult<T> {
   readonly ok: true;

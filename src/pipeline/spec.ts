@@ -1,13 +1,21 @@
+// Validates the options of a pipeline and turns them into the engine's configuration.
 import { z } from 'zod';
 import type { Clock } from '../core/Clock.ts';
 import { parseDuration } from '../core/duration.ts';
-import { isUnrecoverable } from '../core/errors.ts';
+import { toError } from '../core/errors.ts';
 import { validate } from '../core/validate.ts';
 import { PartitionAssignment } from '../partition/PartitionAssignment.ts';
+import {
+  type AttemptRules,
+  DEFAULT_RATE_LIMIT_DELAY_MS,
+  defaultRetryOn,
+  type RetryPredicate,
+} from '../resilience/attempt/index.ts';
 import type { Backoff } from '../resilience/Backoff.ts';
 import { toBackoff } from '../resilience/index.ts';
-import type { EngineConfig } from './Engine.ts';
-import type { StreamSource } from './source.ts';
+import type { EngineConfig } from './engineTypes.ts';
+import { eventPriority, flowConfig } from './flowSpec.ts';
+import type { AckSource, StreamSource } from './source.ts';
 import type { TopicSourceOptions } from './TopicSource.ts';
 import type { ConcurrentOptions, ErrorHandler, ProcessFn, Strategy } from './types.ts';
 
@@ -17,7 +25,7 @@ export interface PipelineSpec<T, R, S> {
   readonly keyFn: ((item: T) => unknown) | undefined;
   readonly fn: ProcessFn<T, R, S> | undefined;
   readonly onError: ErrorHandler<T> | undefined;
-  readonly concurrent: ConcurrentOptions<S> | undefined;
+  readonly concurrent: ConcurrentOptions<S, T> | undefined;
   readonly name: string;
   readonly clock: Clock;
   readonly partitions: number;
@@ -27,6 +35,8 @@ export interface PipelineSpec<T, R, S> {
   readonly topic?: TopicSourceOptions;
   /** Checkpoint interval in ms (topic sources). */
   readonly checkpointEveryMs?: number;
+  /** Set when the source acknowledges items upstream (broker connectors). */
+  readonly ack?: AckSource<T>;
 }
 
 const int1 = (what: string) => z.number({ error: what }).int(what).min(1, what);
@@ -55,6 +65,14 @@ const concurrentSchema = z.object({
   setup: fn('a function').optional(),
   teardown: fn('a function').optional(),
   clock: z.unknown().optional(),
+  rateLimit: z.unknown().optional(),
+  perKey: z
+    .object({ concurrency: int1('an integer >= 1').optional(), rateLimit: z.unknown().optional() })
+    .optional(),
+  fairness: z.enum(['round_robin', 'weighted'], { error: 'one of "round_robin", "weighted"' }).optional(),
+  weight: fn('a function (key) => number').optional(),
+  priority: fn('a function (item) => number').optional(),
+  priorityAging: z.unknown().optional(),
 });
 
 const DEFAULT_MAX_IN_FLIGHT = 1024;
@@ -69,25 +87,22 @@ export function buildEngineConfig<T, R, S>(
     concurrentSchema,
     spec.concurrent ?? { maxWorkers: 1 },
     'concurrent',
-  ) as ConcurrentOptions<S>;
+  ) as ConcurrentOptions<S, T>;
   const strategy: Strategy = c.strategy ?? (spec.keyFn ? 'consistent_hash' : 'round_robin');
   const partitions = c.partitions ?? spec.partitions;
-  const sup = c.supervision ?? {};
-  const supMaxRestarts = pick(sup, 'maxRestarts', 'max_restarts');
+  // Item retries come from `retry` only (default: one attempt, no retry). Worker restarts
+  // (`supervision.maxRestarts`, default 3 within 60 s) are a separate setting of the supervisor.
   let attempts = 1;
   let backoff: Backoff = toBackoff(DEFAULT_ITEM_BACKOFF);
-  let retryOn: (e: Error) => boolean = () => true;
+  let retryOn: RetryPredicate = defaultRetryOn;
   if (c.retry) {
     attempts = c.retry.attempts;
     if (c.retry.backoff !== undefined)
       backoff = toBackoff(c.retry.backoff as never, 'concurrent.retry.backoff');
-    if (c.retry.retryOn) retryOn = c.retry.retryOn;
-  } else if (typeof supMaxRestarts === 'number') {
-    attempts = supMaxRestarts + 1;
-    const b = pick(sup, 'backoff');
-    if (b !== undefined) backoff = toBackoff(b as never, 'concurrent.supervision.backoff');
+    const userRetryOn = c.retry.retryOn;
+    if (userRetryOn) retryOn = (error, attempt) => userRetryOn(toError(error), attempt);
   }
-  const guardedRetryOn = (e: Error) => !isUnrecoverable(e) && retryOn(e);
+  const rules: AttemptRules = { attempts, backoff, retryOn, rateLimitDelayMs: DEFAULT_RATE_LIMIT_DELAY_MS };
   const maxWorkers = c.maxWorkers;
   // Partitions (not keys) are owned by workers: consistent hashing of the partitions over the
   // worker ids, as a cluster spreads them over nodes.
@@ -108,9 +123,7 @@ export function buildEngineConfig<T, R, S>(
     perWorker: c.concurrencyPerWorker ?? 1,
     maxInFlight: c.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
     timeoutMs: c.timeout === undefined ? undefined : parseDuration(c.timeout, 'concurrent.timeout'),
-    attempts,
-    backoff,
-    retryOn: guardedRetryOn,
+    rules,
     clock: (c.clock as Clock | undefined) ?? spec.clock,
     collect,
     name: spec.name,
@@ -118,11 +131,12 @@ export function buildEngineConfig<T, R, S>(
     teardown: c.teardown,
     idempotencyPrefix: spec.idempotencyPrefix ?? spec.name,
     partitionOwner: owner,
+    flow: flowConfig(
+      c,
+      (c.clock as Clock | undefined) ?? spec.clock,
+      spec.keyFn !== undefined,
+      spec.topic ? (eventPriority as (item: T) => number) : undefined,
+    ),
   };
   return spec.positionOf ? { ...cfg, positionOf: spec.positionOf } : cfg;
-}
-
-function pick(o: Record<string, unknown>, ...names: string[]): unknown {
-  for (const n of names) if (o[n] !== undefined) return o[n];
-  return undefined;
 }

@@ -1,3 +1,4 @@
+// Tests the pipeline builder end to end: order, retries, backpressure, broadcast, watermark, stop.
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { UnrecoverableError } from '../core/errors.ts';

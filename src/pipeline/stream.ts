@@ -1,3 +1,4 @@
+// The declarative pipeline builder: `stream(source)` and its stages.
 import { z } from 'zod';
 import type { Backend, LogEvent } from '../backend/Backend.ts';
 import { type Clock, systemClock } from '../core/Clock.ts';
@@ -6,8 +7,9 @@ import { parseDuration } from '../core/duration.ts';
 import { configError, SluiceError } from '../core/errors.ts';
 import { DEFAULT_PARTITIONS } from '../core/hash.ts';
 import { validate } from '../core/validate.ts';
+import type { PartitionKey } from './keys.ts';
 import { PipelineRun } from './PipelineRun.ts';
-import type { StreamSource } from './source.ts';
+import { type AckSource, isAckSource, type StreamSource } from './source.ts';
 import { buildEngineConfig, type PipelineSpec } from './spec.ts';
 import type { TopicSourceOptions } from './TopicSource.ts';
 import type {
@@ -31,7 +33,7 @@ import type {
  * ```ts
  * const { results, errors, report } = await stream(orders)
  *   .partitionBy((o) => o.customerId)
- *   .concurrent({ maxWorkers: 8, supervision: { restart: 'always', maxRestarts: 3, backoff: 'exponential' } })
+ *   .concurrent({ maxWorkers: 8, retry: { attempts: 3 }, supervision: { restart: 'always', maxRestarts: 3 } })
  *   .process(async (o, ctx) => ship(o, ctx.idempotencyKey))
  *   .onError((error, o) => dlq.push(o, error))
  *   .collect();
@@ -41,14 +43,20 @@ export class Stream<T, R = T, S = unknown> {
   /** @internal */
   constructor(private readonly spec: PipelineSpec<T, R, S>) {}
 
-  /** Routes items by key: items with the same key are processed one at a time, in order. */
-  partitionBy(keyFn: (item: T) => unknown): Stream<T, R, S> {
+  /**
+   * Routes items by key: items with the same key (`===`) are processed one at a time, in order.
+   * The key must be a string or a finite number, checked for every item: any other value
+   * (an object, `undefined`, `null`, `NaN`, ...) fails the run with `CONFIG_INVALID` naming its
+   * type — items already started finish first (and topic checkpoints keep them), nothing after
+   * the bad item is processed. A key function that throws fails only that item.
+   */
+  partitionBy(keyFn: (item: T) => PartitionKey): Stream<T, R, S> {
     if (typeof keyFn !== 'function') throw configError('partitionBy', 'a function (item) => key', keyFn);
     return new Stream({ ...this.spec, keyFn });
   }
 
-  /** Sets workers, routing strategy, retries and supervision. */
-  concurrent<S2 = S>(options: ConcurrentOptions<S2>): Stream<T, R, S2> {
+  /** Sets workers, routing strategy, retries, supervision and flow control (limits, fairness, priorities). */
+  concurrent<S2 = S>(options: ConcurrentOptions<S2, T>): Stream<T, R, S2> {
     return new Stream<T, R, S2>({ ...(this.spec as unknown as PipelineSpec<T, R, S2>), concurrent: options });
   }
 
@@ -132,7 +140,7 @@ export class Stream<T, R = T, S = unknown> {
       : undefined;
     return PipelineRun.launch(
       cfg,
-      { supervision: this.spec.concurrent?.supervision, topic },
+      { supervision: this.spec.concurrent?.supervision, topic, ack: this.spec.ack },
       options.signal,
       drainTimeoutMs,
     );
@@ -147,20 +155,34 @@ export class Stream<T, R = T, S = unknown> {
  * const { results } = await stream([1, 2, 3]).concurrent({ maxWorkers: 2 }).process((n) => n * 2).collect();
  * ```
  */
-export function stream<T>(source: StreamSource<T>, options?: { clock?: Clock }): Stream<T, T>;
+export function stream<T>(source: StreamSource<T> | AckSource<T>, options?: { clock?: Clock }): Stream<T, T>;
 /** Starts a pipeline that consumes a backend topic as a consumer group (see {@link TopicSourceOptions}). */
 export function stream<T = unknown>(
   source: TopicSourceOptions,
   options?: { clock?: Clock },
 ): Stream<LogEvent<T>, LogEvent<T>>;
 export function stream<T>(
-  source: StreamSource<T> | TopicSourceOptions,
+  source: StreamSource<T> | AckSource<T> | TopicSourceOptions,
   options: { clock?: Clock } = {},
 ): Stream<T, T> {
   if (source === null || source === undefined || typeof source !== 'object') {
     throw configError('source', 'an array, an iterable, an async iterable or a Readable stream', source);
   }
   if (isTopicSource(source)) return fromTopic(source, options) as unknown as Stream<T, T>;
+  if (isAckSource(source)) {
+    const ack = source as AckSource<T>;
+    return new Stream<T, T>({
+      source: [],
+      keyFn: (item) => ack.keyOf(item),
+      fn: undefined,
+      onError: undefined,
+      concurrent: undefined,
+      name: ack.name,
+      clock: options.clock ?? systemClock,
+      partitions: DEFAULT_PARTITIONS,
+      ack,
+    });
+  }
   return new Stream<T, T>({
     source: source as StreamSource<T>,
     keyFn: undefined,

@@ -1,3 +1,4 @@
+// Runs pipeline workers under an OTP supervisor and parses the `supervision` option.
 import { z } from 'zod';
 import type { Clock } from '../core/Clock.ts';
 import { parseDuration } from '../core/duration.ts';
@@ -7,7 +8,8 @@ import { type CircuitBreaker, circuitBreakerFromConfig } from '../resilience/Cir
 import { toRestartType } from '../supervision/options.ts';
 import { Supervisor } from '../supervision/Supervisor.ts';
 import type { ChildHandle, ChildSpec } from '../supervision/types.ts';
-import type { Engine, EngineHooks } from './Engine.ts';
+import type { Engine } from './Engine.ts';
+import type { EngineHooks } from './engineTypes.ts';
 
 /**
  * The `supervision` option of `.concurrent()`; camelCase or the seed's snake_case.
@@ -16,9 +18,10 @@ import type { Engine, EngineHooks } from './Engine.ts';
  *   what happens to a worker that crashed (see `Supervisor`).
  * - `maxRestarts` / `max_restarts` and `withinMs` / `within`: restart intensity of the workers'
  *   supervisor (default 3 within 60 s); exceeding it fails the run with `MAX_RESTARTS_EXCEEDED`.
- *   When `.concurrent({ retry })` is not given, `maxRestarts` is also the number of retries of a
- *   failing item.
- * - `backoff`: delay before restarting a worker (and between item retries), e.g. `'exponential'`.
+ *   It counts worker restarts only: how often a failing item is retried is `.concurrent({ retry })`
+ *   (default: no retry).
+ * - `backoff`: delay before restarting a worker, e.g. `'exponential'` (item retries use
+ *   `retry.backoff`).
  * - `circuitBreaker` / `circuit_breaker`: a breaker shared by all workers around each attempt;
  *   while it is open, items wait (they are not failed) and the stream resumes when it closes.
  */
@@ -121,9 +124,9 @@ export function superviseEngine<T, R, S>(
       // Registered before the worker runs anything: it may crash on its very first item.
       crashers.set(workerId, rejectDone);
       try {
-        if (started.has(workerId)) await engine.reviveWorker(workerId);
+        if (started.has(workerId)) await engine.workers.revive(workerId);
         else {
-          await engine.startWorker(workerId);
+          await engine.workers.start(workerId);
           started.add(workerId);
         }
       } catch (e) {
@@ -135,7 +138,7 @@ export function superviseEngine<T, R, S>(
         kind: 'async',
         stop: async () => {
           crashers.delete(workerId);
-          engine.pauseWorker(workerId);
+          engine.workers.pause(workerId);
           resolveDone();
         },
       };

@@ -1,3 +1,4 @@
+// Tests supervised pipeline workers: restarts, restart intensity and the circuit breaker.
 import { describe, expect, it } from 'vitest';
 import { SluiceError } from '../core/errors.ts';
 import { ManualClock } from '../core/ManualClock.ts';

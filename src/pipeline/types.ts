@@ -1,6 +1,10 @@
+// Public types of pipelines: process context and function, options, failures and the report.
 import type { Clock } from '../core/Clock.ts';
 import type { Duration } from '../core/duration.ts';
+import type { Limiter } from '../flow/Limiter.ts';
+import type { RateLimitOptions } from '../flow/options.ts';
 import type { Backoff } from '../resilience/Backoff.ts';
+import type { PartitionKey } from './keys.ts';
 import type { Result } from './result.ts';
 
 /** How items are spread over workers. */
@@ -11,7 +15,7 @@ export interface ProcessContext<S = unknown> {
   /** Position of the item in the stream (0-based). */
   readonly seq: number;
   /** The partition key (`partitionBy`), or the sequence number when there is none. */
-  readonly key: unknown;
+  readonly key: string | number;
   /** The virtual partition of the key. */
   readonly partition: number;
   /** Worker (lane) that runs the item, 0-based. */
@@ -29,6 +33,14 @@ export interface ProcessContext<S = unknown> {
   readonly state: S;
   /** Log offset when the source is a backend topic. */
   readonly offset?: number | undefined;
+  /**
+   * Parks this item's key for `ms` (`scope: 'stage'`: the whole stage) without counting a failed
+   * attempt: no item of the key (or of the stage) starts before the park ends; items already
+   * running go on, other keys keep flowing. With a per-key (or stage) limiter, the limiter is
+   * parked too — across processes when it is shared. Parks only extend. Throwing a
+   * `RateLimitedError` parks the key the same way and runs the item again afterwards.
+   */
+  pause(ms: Duration, options?: { scope?: 'key' | 'stage' }): void;
 }
 
 /** A process function: return a value (or `Ok`), throw or return `Err` to fail. */
@@ -67,12 +79,32 @@ export interface PipelineRetry {
     | 'exponential'
     | 'fixed'
     | { initial?: Duration; max?: Duration; multiplier?: number };
-  /** Whether an error is worth retrying (default: all but `UNRECOVERABLE`). */
-  retryOn?: (error: Error) => boolean;
+  /**
+   * Whether an error thrown by attempt number `attempt` is worth retrying. Default: every error
+   * except a `SluiceError` marked `retryable: false`. An `UnrecoverableError` is never retried,
+   * whatever this says; a `RateLimitedError` is not a failed attempt (the item waits, then runs
+   * again under the same attempt number).
+   */
+  retryOn?: (error: Error, attempt: number) => boolean;
 }
 
-/** Options of `.concurrent()`. */
-export interface ConcurrentOptions<S = unknown> {
+/** How a stage picks among keys that have an item ready: turns in order, or in proportion to `weight`. */
+export type Fairness = 'round_robin' | 'weighted';
+
+/** Per-key flow settings of `.concurrent()` (keys from `partitionBy`). */
+export interface PerKeyOptions {
+  /**
+   * Items of one key running at once. 1 (the default) keeps strict per-key order, also across
+   * retries; above 1, that many items of a key run at once, in no particular order, and a failed
+   * attempt is redelivered after its backoff without holding the key.
+   */
+  concurrency?: number;
+  /** A rate limit per key: a limiter (its bucket key is the partition key) or `rateLimit` options. */
+  rateLimit?: Limiter<never> | Omit<RateLimitOptions<never>, 'key'>;
+}
+
+/** Options of `.concurrent()`. `T` is the item type (for `priority`). */
+export interface ConcurrentOptions<S = unknown, T = unknown> {
   /** Number of workers (lanes). */
   maxWorkers: number;
   /** Routing strategy; `consistent_hash` when `partitionBy` is used, else `round_robin`. */
@@ -95,6 +127,29 @@ export interface ConcurrentOptions<S = unknown> {
   teardown?: (state: S, ctx: { workerId: number }) => void | Promise<void>;
   /** Time source. */
   clock?: Clock;
+  /**
+   * A rate limit for the whole stage: a limiter (shared with other runs, pools or processes; its
+   * bucket key is its own `keyOf(item)`) or `rateLimit` options. Checked before each attempt in
+   * scheduling order: when it denies, the stage waits for that grant.
+   */
+  rateLimit?: Limiter<never> | RateLimitOptions<T>;
+  /** Per-key concurrency and rate limit. */
+  perKey?: PerKeyOptions;
+  /** How a worker picks among its ready keys (default `round_robin`; `weighted` with `weight`). */
+  fairness?: Fairness;
+  /** Weight of a key under `fairness: 'weighted'` (a finite number > 0; giving it implies weighted). */
+  weight?: (key: PartitionKey) => number;
+  /**
+   * Priority of an item (a finite number, higher first; default 0, or for topic sources the
+   * event's `priority` header). Among ready keys, the key whose next item has the highest
+   * effective priority runs first; the items of one key are never reordered.
+   */
+  priority?: (item: T) => number;
+  /**
+   * Aging of priorities: an item's effective priority grows by 1 per `priorityAging` it waited
+   * as the next item of its key (default `'1s'`), so low priorities are not starved.
+   */
+  priorityAging?: Duration;
 }
 
 /** Per-worker figures in the report. */

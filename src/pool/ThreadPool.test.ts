@@ -1,3 +1,4 @@
+// ThreadPool tests on real worker threads: results, errors, crashes and OOM isolation, cancellation, transfers, queue limit, idle stop, close.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ThreadTask } from '../../test/fixtures/pool/thread-task.ts';
 import { SluiceError, UnrecoverableError } from '../core/errors.ts';

@@ -1,119 +1,27 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+// The ThreadPool class: runs a module's default export on worker threads, with a bounded queue, cancellation, crash replacement and drain/force close.
 import { availableParallelism } from 'node:os';
-import { dirname, join, resolve as resolvePath } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type ResourceLimits, type TransferListItem, Worker } from 'node:worker_threads';
-import { z } from 'zod';
-import { type Clock, systemClock, type Timer } from '../core/Clock.ts';
-import { Deque } from '../core/Deque.ts';
-import { type Duration, parseDuration } from '../core/duration.ts';
-import { abortError, configError, deserializeError, SluiceError } from '../core/errors.ts';
-import { validate } from '../core/validate.ts';
+import { type ResourceLimits, Worker } from 'node:worker_threads';
+import { type Clock, systemClock } from '../core/Clock.ts';
+import { parseDuration } from '../core/duration.ts';
+import { abortError, deserializeError, SluiceError } from '../core/errors.ts';
+import { resolveThreadBoot } from './threadBoot.ts';
+import type {
+  ThreadPoolCloseOptions,
+  ThreadPoolOptions,
+  ThreadPoolState,
+  ThreadPoolStats,
+  ThreadRunOptions,
+} from './threadPoolTypes.ts';
 import { BOOT_KEY, BOOT_SOURCE, type ThreadBoot, type ThreadMessage } from './threadProtocol.ts';
+import { type Slot, settleTask, type Task, TaskQueue } from './threadTask.ts';
 
-/** Options of {@link ThreadPool}. */
-export interface ThreadPoolOptions {
-  /**
-   * Module whose default export is the task function `(arg) => result | Promise<result>`:
-   * a path (relative to the working directory) or a `file:` URL. `.ts` modules are loaded
-   * through tsx.
-   */
-  file: string | URL;
-  /** Maximum number of threads (integer >= 1). Default: `os.availableParallelism()`. */
-  threads?: number;
-  /**
-   * Maximum number of tasks waiting for a busy thread (tasks waiting for a thread that is
-   * starting do not count); beyond it `run` rejects with `QUEUE_FULL`. Default: unlimited.
-   */
-  maxQueue?: number;
-  /** An idle thread is stopped after this long (and started again on demand). Default: never. */
-  idleTimeout?: Duration;
-  /** V8 heap limits per thread; exceeding them crashes only that thread (`WORKER_CRASHED`). */
-  resourceLimits?: ResourceLimits;
-  /** Clock for `idleTimeout` and `close({ timeout })`. Default: `systemClock`. */
-  clock?: Clock;
-}
-
-/** Options of {@link ThreadPool.run}. */
-export interface ThreadRunOptions {
-  /**
-   * Cancels the task: a queued task is dropped; a running one has its thread stopped (a thread
-   * cannot be interrupted otherwise) and replaced. The promise rejects with `ABORTED`.
-   */
-  signal?: AbortSignal;
-  /** Objects to transfer (not copy) to the thread, e.g. `ArrayBuffer`s inside `arg`. */
-  transferList?: readonly TransferListItem[];
-}
-
-/** Options of {@link ThreadPool.close}. */
-export interface ThreadPoolCloseOptions {
-  /** Reject queued and running tasks with `CLOSED` and stop threads now. Default: `false` (drain). */
-  force?: boolean;
-  /** When draining takes longer than this, close by force. Default: no limit. */
-  timeout?: Duration;
-}
-
-/** Counters of a {@link ThreadPool}. */
-export interface ThreadPoolStats {
-  /** Threads alive (starting, idle or busy). */
-  readonly threads: number;
-  /** Threads running a task. */
-  readonly busy: number;
-  /** Tasks waiting for a thread. */
-  readonly queued: number;
-  /** Tasks that returned a value. */
-  readonly completed: number;
-  /** Tasks that ended with an error (thrown by the function, or the thread crashed). */
-  readonly failed: number;
-  /** Tasks cancelled through their signal or by a forced close. */
-  readonly cancelled: number;
-  /** Threads that crashed and were replaced. */
-  readonly replaced: number;
-}
-
-/** Lifecycle of a {@link ThreadPool}. */
-export type ThreadPoolState = 'running' | 'closing' | 'closed';
-
-type TaskState = 'queued' | 'running' | 'settled';
-
-interface Task {
-  readonly arg: unknown;
-  readonly transferList: readonly TransferListItem[] | undefined;
-  readonly resolve: (v: unknown) => void;
-  readonly reject: (e: unknown) => void;
-  readonly signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  state: TaskState;
-  slot: Slot | undefined;
-}
-
-type SlotState = 'starting' | 'idle' | 'busy' | 'stopping';
-
-interface Slot {
-  readonly worker: Worker;
-  readonly id: number;
-  state: SlotState;
-  task: Task | undefined;
-  idleTimer: Timer | undefined;
-  lastError: unknown;
-  readonly exited: Promise<void>;
-}
-
-const INT_GE_1 = 'an integer >= 1';
-const optionsSchema = z.object({
-  file: z.union([z.string().min(1), z.instanceof(URL)], { error: 'a module path or file: URL' }),
-  threads: z.number(INT_GE_1).int(INT_GE_1).min(1, INT_GE_1).optional(),
-  maxQueue: z
-    .number('an integer >= 0 or Infinity')
-    .refine(
-      (n) => n === Number.POSITIVE_INFINITY || (Number.isInteger(n) && n >= 0),
-      'an integer >= 0 or Infinity',
-    )
-    .optional(),
-});
-
-const TS_EXT = /\.(?:ts|mts|cts|tsx)$/;
+export type {
+  ThreadPoolCloseOptions,
+  ThreadPoolOptions,
+  ThreadPoolState,
+  ThreadPoolStats,
+  ThreadRunOptions,
+} from './threadPoolTypes.ts';
 
 /**
  * A pool of `worker_threads` for CPU-bound functions. Each thread loads `file` once; `run(arg)`
@@ -142,8 +50,7 @@ export class ThreadPool<A = unknown, R = unknown> {
   private readonly resourceLimits: ResourceLimits | undefined;
   private readonly slots = new Set<Slot>();
   private readonly idle: Slot[] = [];
-  private readonly queue = new Deque<Task>();
-  private queuedCount = 0;
+  private readonly queue = new TaskQueue();
   private nextSlotId = 0;
   private lifecycle: ThreadPoolState = 'running';
   private counts = { completed: 0, failed: 0, cancelled: 0, replaced: 0 };
@@ -151,20 +58,13 @@ export class ThreadPool<A = unknown, R = unknown> {
   private closing: Promise<void> | undefined;
 
   constructor(options: ThreadPoolOptions) {
-    validate(optionsSchema, options);
+    this.boot = resolveThreadBoot(options);
     this.maxThreads = options.threads ?? availableParallelism();
     this.maxQueue = options.maxQueue ?? Number.POSITIVE_INFINITY;
     this.idleMs =
       options.idleTimeout === undefined ? undefined : parseDuration(options.idleTimeout, 'idleTimeout');
     this.clock = options.clock ?? systemClock;
     this.resourceLimits = options.resourceLimits;
-    const fileUrl = toFileUrl(options.file);
-    if (!fileUrl.startsWith('file:') || !existsSync(fileURLToPath(fileUrl))) {
-      throw configError('file', 'an existing module file', String(options.file));
-    }
-    const entry = new URL(`./threadWorker${extname(import.meta.url)}`, import.meta.url).href;
-    const needsTs = TS_EXT.test(entry) || TS_EXT.test(fileUrl);
-    this.boot = { entry, file: fileUrl, tsx: needsTs ? tsxApiUrl() : null };
   }
 
   /** Current lifecycle state. */
@@ -175,8 +75,8 @@ export class ThreadPool<A = unknown, R = unknown> {
   /** Counters: threads, busy, queued, completed, failed, cancelled, replaced. */
   stats(): ThreadPoolStats {
     let busy = 0;
-    for (const s of this.slots) if (s.state === 'busy') busy++;
-    return { threads: this.slots.size, busy, queued: this.queuedCount, ...this.counts };
+    for (const s of this.slots) if (s.phase.kind === 'busy') busy++;
+    return { threads: this.slots.size, busy, queued: this.queue.size, ...this.counts };
   }
 
   /**
@@ -200,8 +100,7 @@ export class ThreadPool<A = unknown, R = unknown> {
         reject,
         signal,
         onAbort: undefined,
-        state: 'queued',
-        slot: undefined,
+        phase: { kind: 'queued' },
       };
       if (signal) {
         task.onAbort = () => this.cancel(task, abortError(signal, 'task'));
@@ -215,17 +114,15 @@ export class ThreadPool<A = unknown, R = unknown> {
       if (this.slots.size < this.maxThreads) {
         // This task waits for the new thread: it does not count against maxQueue.
         this.queue.push(task);
-        this.queuedCount++;
         this.spawn();
         return;
       }
-      if (this.queuedCount - this.startingCount() >= this.maxQueue) {
-        this.settle(task);
+      if (this.queue.size - this.startingCount() >= this.maxQueue) {
+        settleTask(task);
         reject(new SluiceError('QUEUE_FULL', `The thread pool queue is full (maxQueue ${this.maxQueue})`));
         return;
       }
       this.queue.push(task);
-      this.queuedCount++;
     });
   }
 
@@ -265,24 +162,10 @@ export class ThreadPool<A = unknown, R = unknown> {
 
   private async forceClose(): Promise<void> {
     const closed = new SluiceError('CLOSED', 'The thread pool was closed');
-    for (;;) {
-      const t = this.queue.shift();
-      if (t === undefined) break;
-      if (t.state === 'queued') {
-        this.queuedCount--;
-        this.counts.cancelled++;
-        this.settle(t);
-        t.reject(closed);
-      }
-    }
+    this.rejectQueued(closed, 'cancelled');
     const exits: Promise<void>[] = [];
     for (const slot of [...this.slots]) {
-      const t = slot.task;
-      if (t !== undefined && t.state === 'running') {
-        this.counts.cancelled++;
-        this.settle(t);
-        t.reject(closed);
-      }
+      if (slot.phase.kind === 'busy') this.fail(slot.phase.task, closed, 'cancelled');
       this.stopSlot(slot);
       exits.push(slot.exited);
     }
@@ -291,9 +174,22 @@ export class ThreadPool<A = unknown, R = unknown> {
     this.notifyDrained();
   }
 
+  /** Rejects every queued task with `err`, counted as `counter`. */
+  private rejectQueued(err: unknown, counter: 'cancelled' | 'failed'): void {
+    for (let t = this.queue.take(); t !== undefined; t = this.queue.take()) this.fail(t, err, counter);
+  }
+
+  /** Settles a task that is not settled yet with a rejection, counted as `counter`. */
+  private fail(task: Task, err: unknown, counter: 'cancelled' | 'failed'): void {
+    if (task.phase.kind === 'settled') return;
+    this.counts[counter]++;
+    settleTask(task);
+    task.reject(err);
+  }
+
   private startingCount(): number {
     let n = 0;
-    for (const s of this.slots) if (s.state === 'starting') n++;
+    for (const s of this.slots) if (s.phase.kind === 'starting') n++;
     return n;
   }
 
@@ -303,8 +199,8 @@ export class ThreadPool<A = unknown, R = unknown> {
   }
 
   private isDrained(): boolean {
-    if (this.queuedCount > 0) return false;
-    for (const s of this.slots) if (s.state === 'busy') return false;
+    if (this.queue.size > 0) return false;
+    for (const s of this.slots) if (s.phase.kind === 'busy') return false;
     return true;
   }
 
@@ -328,9 +224,7 @@ export class ThreadPool<A = unknown, R = unknown> {
     const slot: Slot = {
       worker,
       id: this.nextSlotId++,
-      state: 'starting',
-      task: undefined,
-      idleTimer: undefined,
+      phase: { kind: 'starting' },
       lastError: undefined,
       exited,
     };
@@ -350,10 +244,10 @@ export class ThreadPool<A = unknown, R = unknown> {
     switch (m.t) {
       case 1:
       case 2: {
-        const task = slot.task;
-        slot.task = undefined;
-        if (task !== undefined && task.state === 'running') {
-          this.settle(task);
+        if (slot.phase.kind !== 'busy') return;
+        const task = slot.phase.task;
+        if (task.phase.kind === 'running') {
+          settleTask(task);
           if (m.t === 1) {
             this.counts.completed++;
             task.resolve(m.v);
@@ -362,11 +256,11 @@ export class ThreadPool<A = unknown, R = unknown> {
             task.reject(deserializeError(m.e));
           }
         }
-        if (slot.state === 'busy') this.next(slot);
+        this.next(slot);
         return;
       }
       case 0:
-        if (slot.state === 'starting') this.next(slot);
+        if (slot.phase.kind === 'starting') this.next(slot);
         return;
       case 3:
         this.initFailed(slot, deserializeError(m.e));
@@ -385,17 +279,9 @@ export class ThreadPool<A = unknown, R = unknown> {
     );
     this.stopSlot(slot);
     // Every thread loads the same module: fail what waits instead of retrying forever.
-    const others = [...this.slots].some((s) => s.state !== 'stopping');
+    const others = [...this.slots].some((s) => s.phase.kind !== 'stopping');
     if (!others) {
-      for (;;) {
-        const t = this.queue.shift();
-        if (t === undefined) break;
-        if (t.state !== 'queued') continue;
-        this.queuedCount--;
-        this.counts.failed++;
-        this.settle(t);
-        t.reject(err);
-      }
+      this.rejectQueued(err, 'failed');
       this.notifyDrained();
     }
   }
@@ -404,35 +290,18 @@ export class ThreadPool<A = unknown, R = unknown> {
     this.slots.delete(slot);
     const i = this.idle.indexOf(slot);
     if (i >= 0) this.idle.splice(i, 1);
-    if (slot.idleTimer !== undefined) this.clock.clearTimeout(slot.idleTimer);
-    const wasDeliberate = slot.state === 'stopping';
-    const wasStarting = slot.state === 'starting';
-    const task = slot.task;
-    slot.task = undefined;
-    if (!wasDeliberate) {
-      if (wasStarting) {
-        this.initFailed(slot, slot.lastError ?? new Error(`thread exited with code ${code} while loading`));
-      } else {
-        const cause = slot.lastError;
-        if (task !== undefined && task.state === 'running') {
-          this.counts.failed++;
-          this.settle(task);
-          task.reject(
-            new SluiceError(
-              'WORKER_CRASHED',
-              cause === undefined
-                ? `The pool thread exited with code ${code} while running the task`
-                : `The pool thread crashed while running the task: ${messageOf(cause)}`,
-              { retryable: true, cause, context: { exitCode: code, threadId: slot.worker.threadId } },
-            ),
-          );
-        }
-        if (this.lifecycle === 'running') {
-          this.counts.replaced++;
-          this.spawn();
-        }
+    const phase = slot.phase;
+    if (phase.kind === 'idle' && phase.timer !== undefined) this.clock.clearTimeout(phase.timer);
+    slot.phase = { kind: 'stopping' };
+    if (phase.kind === 'starting') {
+      this.initFailed(slot, slot.lastError ?? new Error(`thread exited with code ${code} while loading`));
+    } else if (phase.kind !== 'stopping') {
+      if (phase.kind === 'busy') this.fail(phase.task, crashError(slot, code), 'failed');
+      if (this.lifecycle === 'running') {
+        this.counts.replaced++;
+        this.spawn();
       }
-    } else if (this.queuedCount > 0 && this.lifecycle !== 'closed' && this.slots.size < this.maxThreads) {
+    } else if (this.queue.size > 0 && this.lifecycle !== 'closed' && this.slots.size < this.maxThreads) {
       // A thread stopped on purpose (abort, idle) while work waits: start another.
       this.spawn();
     }
@@ -441,21 +310,19 @@ export class ThreadPool<A = unknown, R = unknown> {
 
   /** Gives `slot` the next queued task, or parks it as idle. */
   private next(slot: Slot): void {
-    for (;;) {
-      const task = this.queue.shift();
-      if (task === undefined) break;
-      if (task.state !== 'queued') continue;
-      this.queuedCount--;
+    const task = this.queue.take();
+    if (task !== undefined) {
       this.dispatch(slot, task);
       return;
     }
-    slot.state = 'idle';
+    const idle: Slot['phase'] = { kind: 'idle', timer: undefined };
+    slot.phase = idle;
     slot.worker.unref();
     this.idle.push(slot);
     if (this.idleMs !== undefined) {
-      slot.idleTimer = this.clock.setTimeout(() => {
-        slot.idleTimer = undefined;
-        if (slot.state !== 'idle') return;
+      idle.timer = this.clock.setTimeout(() => {
+        idle.timer = undefined;
+        if (slot.phase !== idle) return;
         const i = this.idle.indexOf(slot);
         if (i >= 0) this.idle.splice(i, 1);
         this.stopSlot(slot);
@@ -465,88 +332,50 @@ export class ThreadPool<A = unknown, R = unknown> {
   }
 
   private dispatch(slot: Slot, task: Task): void {
-    if (slot.idleTimer !== undefined) {
-      this.clock.clearTimeout(slot.idleTimer);
-      slot.idleTimer = undefined;
-    }
-    slot.state = 'busy';
-    slot.task = task;
-    task.state = 'running';
-    task.slot = slot;
+    if (slot.phase.kind === 'idle' && slot.phase.timer !== undefined)
+      this.clock.clearTimeout(slot.phase.timer);
+    slot.phase = { kind: 'busy', task };
+    task.phase = { kind: 'running', slot };
     slot.worker.ref();
     try {
       slot.worker.postMessage({ a: task.arg }, task.transferList);
     } catch (e) {
       // The argument cannot be cloned: fail this task, keep the thread.
-      slot.task = undefined;
-      this.counts.failed++;
-      this.settle(task);
-      task.reject(e);
+      this.fail(task, e, 'failed');
       this.next(slot);
     }
   }
 
   private cancel(task: Task, err: SluiceError): void {
-    if (task.state === 'settled') return;
-    this.counts.cancelled++;
-    if (task.state === 'queued') {
-      this.queuedCount--;
-    } else if (task.slot !== undefined) {
-      // A running task cannot be interrupted: stop its thread (replaced on demand).
-      const slot = task.slot;
-      slot.task = undefined;
-      this.stopSlot(slot);
-    }
-    this.settle(task);
-    task.reject(err);
+    const phase = task.phase;
+    if (phase.kind === 'settled') return;
+    // A running task cannot be interrupted: stop its thread (replaced on demand).
+    if (phase.kind === 'queued') this.queue.forget();
+    else this.stopSlot(phase.slot);
+    this.fail(task, err, 'cancelled');
     this.notifyDrained();
   }
 
-  private settle(task: Task): void {
-    task.state = 'settled';
-    task.slot = undefined;
-    if (task.onAbort !== undefined) {
-      task.signal?.removeEventListener('abort', task.onAbort);
-      task.onAbort = undefined;
-    }
-  }
-
   private stopSlot(slot: Slot): void {
-    if (slot.state === 'stopping') return;
-    slot.state = 'stopping';
-    if (slot.idleTimer !== undefined) {
-      this.clock.clearTimeout(slot.idleTimer);
-      slot.idleTimer = undefined;
-    }
+    const phase = slot.phase;
+    if (phase.kind === 'stopping') return;
+    if (phase.kind === 'idle' && phase.timer !== undefined) this.clock.clearTimeout(phase.timer);
+    slot.phase = { kind: 'stopping' };
     void slot.worker.terminate().catch(() => {});
   }
 }
 
-function toFileUrl(file: string | URL): string {
-  if (file instanceof URL) return file.href;
-  if (file.startsWith('file:')) return new URL(file).href;
-  return pathToFileURL(resolvePath(file)).href;
-}
-
-function extname(url: string): string {
-  const m = /\.[cm]?[jt]s$/.exec(new URL(url).pathname);
-  return m ? m[0] : '.js';
+function crashError(slot: Slot, code: number): SluiceError {
+  const cause = slot.lastError;
+  return new SluiceError(
+    'WORKER_CRASHED',
+    cause === undefined
+      ? `The pool thread exited with code ${code} while running the task`
+      : `The pool thread crashed while running the task: ${messageOf(cause)}`,
+    { retryable: true, cause, context: { exitCode: code, threadId: slot.worker.threadId } },
+  );
 }
 
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-let tsxUrl: string | undefined;
-/** Absolute URL of `tsx/esm/api`, resolved from this package. */
-function tsxApiUrl(): string {
-  if (tsxUrl !== undefined) return tsxUrl;
-  const req = createRequire(import.meta.url);
-  const pkgPath = req.resolve('tsx/package.json');
-  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as {
-    exports: Record<string, { import?: { default?: string } }>;
-  };
-  const rel = pkg.exports['./esm/api']?.import?.default ?? './dist/esm/api/index.mjs';
-  tsxUrl = pathToFileURL(join(dirname(pkgPath), rel)).href;
-  return tsxUrl;
 }

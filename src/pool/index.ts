@@ -1,3 +1,4 @@
+// Public exports of the pool layer: mapConcurrent, mapConcurrentStream, runBatch, skip and ThreadPool.
 /**
  * Bounded-concurrency batch processing (`mapConcurrent`, `mapConcurrentStream`, `runBatch`) and
  * a worker-thread pool for CPU-bound functions (`ThreadPool`).
@@ -5,9 +6,9 @@
  */
 export { mapConcurrent } from './mapConcurrent.ts';
 export { mapConcurrentStream } from './mapConcurrentStream.ts';
-export { DEFAULT_CONCURRENCY, DEFAULT_RETRY_DELAY_MS, defaultConcurrency } from './options.ts';
+export { DEFAULT_CONCURRENCY, defaultConcurrency } from './options.ts';
 export type { BatchItemDetail, BatchProgress, BatchReport, RunBatchOptions } from './runBatch.ts';
-export { runBatch, writeJsonAtomic } from './runBatch.ts';
+export { runBatch } from './runBatch.ts';
 export { isSkip, SkipItem, skip } from './skip.ts';
 export type {
   ThreadPoolCloseOptions,
@@ -27,5 +28,6 @@ export type {
   MapConcurrentOptions,
   MapConcurrentStreamOptions,
   PoolInput,
+  PoolPerKeyOptions,
   PoolRetryOptions,
 } from './types.ts';

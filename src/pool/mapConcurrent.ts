@@ -1,3 +1,4 @@
+// mapConcurrent: applies a function to every item with bounded concurrency and returns one result per item, in input order.
 import { BatchRun } from './BatchRun.ts';
 import { assertFn, assertInput, resolveOptions } from './options.ts';
 import { ABORTED_REASON, skippedResult } from './results.ts';
@@ -39,7 +40,7 @@ import type { ItemFn, ItemResult, MapConcurrentOptions, PoolInput } from './type
 export async function mapConcurrent<T, R>(
   items: PoolInput<T>,
   fn: ItemFn<T, R>,
-  opts: MapConcurrentOptions = {},
+  opts: MapConcurrentOptions<NoInfer<T>> = {},
 ): Promise<ItemResult<R>[]> {
   assertInput(items);
   assertFn(fn);

@@ -1,3 +1,4 @@
+// mapConcurrentStream tests: ordered yield, laziness, the window bound, early exit, skipped items, source errors.
 import { describe, expect, it } from 'vitest';
 import { mapConcurrent } from './mapConcurrent.ts';
 import { mapConcurrentStream } from './mapConcurrentStream.ts';

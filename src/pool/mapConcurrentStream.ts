@@ -1,3 +1,4 @@
+// mapConcurrentStream: mapConcurrent as an async iterator yielding results in input order within a bounded window.
 import { SluiceError } from '../core/errors.ts';
 import { BatchRun } from './BatchRun.ts';
 import { assertFn, assertInput, resolveOptions } from './options.ts';
@@ -27,7 +28,7 @@ import type { ItemFn, ItemResult, MapConcurrentStreamOptions, PoolInput } from '
 export function mapConcurrentStream<T, R>(
   items: PoolInput<T>,
   fn: ItemFn<T, R>,
-  opts: MapConcurrentStreamOptions = {},
+  opts: MapConcurrentStreamOptions<NoInfer<T>> = {},
 ): AsyncIterableIterator<ItemResult<R>> {
   assertInput(items);
   assertFn(fn);

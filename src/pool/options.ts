@@ -1,9 +1,14 @@
+// Pool options: default concurrency (SLUICE_MAX_WORKERS), retry delay, and the schema that checks mapConcurrent options.
 import { z } from 'zod';
 import { type Clock, systemClock } from '../core/Clock.ts';
 import { parseDuration } from '../core/duration.ts';
-import { configError, isSluiceError } from '../core/errors.ts';
+import { configError, isSluiceError, toError } from '../core/errors.ts';
 import { validate } from '../core/validate.ts';
+import type { ItemGate } from '../flow/itemGate.ts';
+import { AttemptPolicy } from '../resilience/attempt/AttemptPolicy.ts';
 import type { Backoff } from '../resilience/Backoff.ts';
+import { type PoolLimits, resolveLimits } from './poolLimits.ts';
+import { isSkip } from './skip.ts';
 import type { MapConcurrentStreamOptions } from './types.ts';
 
 /** Concurrency used when neither the options nor `SLUICE_MAX_WORKERS` set one. */
@@ -53,10 +58,16 @@ export interface ResolvedOptions {
   readonly signal: AbortSignal | undefined;
   /** Per-attempt timeout in ms, or `undefined` for none. */
   readonly timeoutMs: number | undefined;
-  readonly attempts: number;
-  readonly backoff: Backoff;
-  readonly retryOn: (error: Error, attempt: number) => boolean;
   readonly clock: Clock;
+  /**
+   * How every item runs: the attempt primitive with the batch's timeout, retry and clock.
+   * A `skip(...)` thrown by the item function is never retried.
+   */
+  readonly policy: AttemptPolicy;
+  /** Called before each attempt of an item (its limiters); `undefined` for none. */
+  readonly gate: ItemGate<unknown> | undefined;
+  /** The limiters of the call (`rateLimit`, `concurrencyLimit`, `perKey`), or `undefined`. */
+  readonly limits: PoolLimits | undefined;
 }
 
 const defaultBackoff: Backoff = { next: () => DEFAULT_RETRY_DELAY_MS };
@@ -84,7 +95,7 @@ export function defaultConcurrency(env: NodeJS.ProcessEnv = process.env): number
  *
  * @throws SluiceError `CONFIG_INVALID` naming the offending field and value.
  */
-export function resolveOptions(opts: MapConcurrentStreamOptions | undefined): ResolvedOptions {
+export function resolveOptions(opts: MapConcurrentStreamOptions<never> | undefined): ResolvedOptions {
   const o = opts ?? {};
   if (typeof o !== 'object' || o === null) throw configError('options', 'an object', o);
   validate(optionsSchema, o);
@@ -92,16 +103,20 @@ export function resolveOptions(opts: MapConcurrentStreamOptions | undefined): Re
   const window = o.window ?? concurrency * 4;
   if (window < concurrency) throw configError('window', `an integer >= concurrency (${concurrency})`, window);
   const timeoutMs = o.timeout === undefined ? undefined : parseDuration(o.timeout, 'timeout');
-  return {
-    concurrency,
-    window,
-    signal: o.signal,
-    timeoutMs,
-    attempts: o.retry?.attempts ?? 1,
-    backoff: o.retry?.backoff ?? defaultBackoff,
-    retryOn: o.retry?.retryOn ?? defaultRetryOn,
-    clock: o.clock ?? systemClock,
-  };
+  const clock = o.clock ?? systemClock;
+  const userRetryOn = o.retry?.retryOn ?? defaultRetryOn;
+  const policy = new AttemptPolicy(
+    {
+      attempts: o.retry?.attempts ?? 1,
+      backoff: o.retry?.backoff ?? defaultBackoff,
+      retryOn: (error, attempt) => !isSkip(error) && userRetryOn(toError(error), attempt),
+      ...(timeoutMs === undefined ? {} : { timeout: timeoutMs }),
+      clock,
+    },
+    'retry',
+  );
+  const limits = resolveLimits(o, policy.rateLimitDelayMs);
+  return { concurrency, window, signal: o.signal, timeoutMs, clock, policy, gate: limits?.gate, limits };
 }
 
 /** Checks that `fn` is a function. */

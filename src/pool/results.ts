@@ -1,3 +1,4 @@
+// Factories of the pool's item results (ok, error, skipped), one object shape per kind.
 import type { ItemError, ItemOk, ItemSkipped } from './types.ts';
 
 // Factories keep every result of a kind on one object shape (one hidden class in V8).

@@ -1,3 +1,4 @@
+// runBatch tests: outcome counts, timing on its clock, the report file, abort, attempts, SLUICE_MAX_WORKERS, onProgress errors.
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

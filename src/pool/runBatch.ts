@@ -1,3 +1,4 @@
+// runBatch: mapConcurrent with a summary report (counts, timing, per-item detail), progress callbacks and a report file.
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -51,7 +52,7 @@ export interface BatchProgress {
 }
 
 /** Options of {@link runBatch}. */
-export interface RunBatchOptions extends MapConcurrentOptions {
+export interface RunBatchOptions<T = unknown> extends MapConcurrentOptions<T> {
   /** Where to write the JSON report. Written atomically (temporary file, then rename). */
   reportFile?: string;
   /** Called after every settled item. Errors it throws are reported as process warnings. */
@@ -75,7 +76,7 @@ export interface RunBatchOptions extends MapConcurrentOptions {
 export async function runBatch<T, R>(
   items: PoolInput<T>,
   fn: ItemFn<T, R>,
-  opts: RunBatchOptions = {},
+  opts: RunBatchOptions<NoInfer<T>> = {},
 ): Promise<BatchReport> {
   assertInput(items);
   assertFn(fn);

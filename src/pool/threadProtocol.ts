@@ -1,3 +1,4 @@
+// The ThreadPool wire protocol: boot settings in workerData, task and answer messages, and the boot script a thread evaluates.
 import type { SerializedError } from '../core/errors.ts';
 
 /** `workerData` key under which a {@link ThreadPool} passes its boot settings to a thread. */

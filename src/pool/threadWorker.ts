@@ -1,3 +1,4 @@
+// Entry module of a ThreadPool thread: loads the user module, runs one task per message, answers with the value or the error.
 /**
  * Entry module of a {@link ThreadPool} thread: loads the user module, then runs one task per
  * message and answers with its value or its serialized error.

@@ -1,5 +1,8 @@
+// Pool types: item context and function, the ok / error / skipped result union, mapConcurrent and stream options.
 import type { Clock } from '../core/Clock.ts';
 import type { Duration } from '../core/duration.ts';
+import type { Limiter } from '../flow/Limiter.ts';
+import type { ConcurrencyLimitOptions, RateLimitOptions } from '../flow/options.ts';
 import type { Backoff } from '../resilience/Backoff.ts';
 import type { SkipItem } from './skip.ts';
 
@@ -16,6 +19,13 @@ export interface ItemContext {
   readonly signal: AbortSignal;
   /** Attempt number, 1 for the first try. */
   readonly attempt: number;
+  /**
+   * Refuses this call for `ms` (a duration), like `throw new RateLimitedError({ retryAfter: ms })`:
+   * it throws. The item is called again after the pause under the same attempt number (not a
+   * failed attempt), and the item's key of every rate limiter of the batch (and of
+   * `perKey.concurrency`) is parked for that long, so other items of the key wait too.
+   */
+  readonly pause: (ms: Duration) => never;
 }
 
 /**
@@ -75,7 +85,7 @@ export interface PoolRetryOptions {
 }
 
 /** Options of {@link mapConcurrent}. */
-export interface MapConcurrentOptions {
+export interface MapConcurrentOptions<T = unknown> {
   /** Maximum number of items in flight (integer >= 1). Default: `SLUICE_MAX_WORKERS`, else 4. */
   concurrency?: number;
   /**
@@ -90,10 +100,45 @@ export interface MapConcurrentOptions {
   retry?: PoolRetryOptions;
   /** Clock for timeouts and retry delays. Default: `systemClock`. */
   clock?: Clock;
+  /**
+   * Tokens per period for the whole batch: a limiter made by `rateLimit` (shared with other runs,
+   * or with other processes when it has a backend) or `rateLimit` options (a limiter for this
+   * call alone). Its `key` option, when set, gives one bucket per key of an item.
+   */
+  rateLimit?: Limiter<T> | RateLimitOptions<T>;
+  /**
+   * Items held at once across what shares the limiter: a `concurrencyLimit` limiter or its
+   * options. Unlike `concurrency` (this batch's lanes) it can be shared by several batches and
+   * processes.
+   */
+  concurrencyLimit?: Limiter<T> | ConcurrencyLimitOptions<T>;
+  /** Limits per key of an item (a tenant, a host, an account); see {@link PoolPerKeyOptions}. */
+  perKey?: PoolPerKeyOptions<T>;
+}
+
+/**
+ * Limits applied to each key of an item separately (`perKey` of the pool). Items waiting for
+ * their key hold their lane: set `concurrency` above what one key may use, or a hot key takes
+ * every lane.
+ */
+export interface PoolPerKeyOptions<T = unknown> {
+  /** The key of an item (a string or a finite number). */
+  key: (item: T) => string | number;
+  /**
+   * Items of one key running at once (integer >= 1). 1 runs the items of a key one at a time, in
+   * the order they were taken; more runs that many at once, without order. May also be a
+   * `concurrencyLimit` limiter (its semaphores addressed by `key`), e.g. shared across processes.
+   */
+  concurrency?: number | Limiter<T>;
+  /**
+   * Tokens per period for each key: a `rateLimit` limiter (its buckets are addressed by `key`)
+   * or `rateLimit` options without `key`.
+   */
+  rateLimit?: Limiter<T> | Omit<RateLimitOptions<T>, 'key'>;
 }
 
 /** Options of {@link mapConcurrentStream}. */
-export interface MapConcurrentStreamOptions extends MapConcurrentOptions {
+export interface MapConcurrentStreamOptions<T = unknown> extends MapConcurrentOptions<T> {
   /**
    * How far (in items) processing may run ahead of the consumer, which also bounds results
    * held for reordering. Must be >= `concurrency`. Default: `4 * concurrency`.

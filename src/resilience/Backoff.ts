@@ -1,3 +1,4 @@
+// The Backoff strategy type: the delay before retry number `attempt`, given the previous delay.
 /**
  * A backoff strategy: how long to wait before retry number `attempt`.
  * Implementations are tiny and pure apart from their random source; see `backoffFactories.ts`

@@ -1,3 +1,4 @@
+// CircuitBreaker tests on a ManualClock: transitions, probes, stale results, aborts, isolation, snapshots, events, and building from config.
 import { describe, expect, it } from 'vitest';
 import type { SluiceError } from '../core/errors.ts';
 import { ManualClock } from '../core/ManualClock.ts';

@@ -1,3 +1,4 @@
+// The CircuitBreaker class (closed / open / half-open with probes, isolation, events) and building one from configuration.
 import { z } from 'zod';
 import { type Clock, systemClock } from '../core/Clock.ts';
 import type { Duration } from '../core/duration.ts';
@@ -5,82 +6,18 @@ import { durationOr } from '../core/duration.ts';
 import { configError, isSluiceError, SluiceError, throwIfAborted } from '../core/errors.ts';
 import { TypedEmitter } from '../core/events.ts';
 import { validate } from '../core/validate.ts';
+import { type Internal, snapshotOf, stateFromSnapshot } from './circuitSnapshot.ts';
+import type {
+  CircuitBreakerEvents,
+  CircuitBreakerOptions,
+  CircuitBreakerSnapshot,
+  CircuitContext,
+  CircuitState,
+  IsolationHandle,
+} from './circuitTypes.ts';
 import { clockSchema, fnSchema, intAtLeast } from './options.ts';
 
-/** The public state of a {@link CircuitBreaker}. */
-export type CircuitState = 'closed' | 'open' | 'half-open';
-
-/** Options of {@link CircuitBreaker}. */
-export interface CircuitBreakerOptions {
-  /** Consecutive failures that open a closed breaker. Integer `>= 1`, default `5`. */
-  failureThreshold?: number;
-  /** How long the breaker stays open before letting probes through. Default `'30s'`. */
-  timeout?: Duration;
-  /**
-   * Probes let through while half-open, at most this many at once; the breaker closes only
-   * after this many probes succeeded. Integer `>= 1`, default `3`.
-   */
-  halfOpenRequests?: number;
-  /** Source of time. Default `systemClock`. */
-  clock?: Clock;
-  /**
-   * Whether an error counts as a failure of the protected dependency. Errors for which this
-   * returns `false` pass through and count as a success (the dependency answered). Default:
-   * every error counts.
-   */
-  isFailure?: (error: unknown) => boolean;
-  /** A name carried by errors and events, for logs and metrics. Default `'circuit'`. */
-  name?: string;
-}
-
-/** What {@link CircuitBreaker.execute} passes to the protected function. */
-export interface CircuitContext {
-  /** The caller's signal (never aborted when the caller gave none). */
-  readonly signal: AbortSignal;
-}
-
-/** Events of {@link CircuitBreaker}, emitted synchronously in the order things happen. */
-export type CircuitBreakerEvents = {
-  /** The breaker opened (from closed after too many failures, or from half-open on a probe failure). */
-  open: [info: { from: CircuitState; failures: number; error?: unknown; isolated: boolean }];
-  /** The open timeout elapsed; probes are now let through. */
-  half_open: [];
-  /** The breaker closed (probes succeeded, or `reset()`/isolation ended). */
-  close: [];
-  /** A call was refused with `CIRCUIT_OPEN` without running. */
-  rejected: [info: { state: CircuitState; retryAfterMs?: number }];
-  /** A call completed and counted as a success (emitted before a resulting `close`). */
-  success: [info: { state: CircuitState; durationMs: number }];
-  /** A call failed and counted as a failure (emitted before a resulting `open`). */
-  failure: [info: { state: CircuitState; durationMs: number; error: unknown }];
-};
-
-/**
- * The serialized state of a breaker, from {@link CircuitBreaker.toJSON}. `remainingMs` is the
- * open time left when the snapshot was taken; a restored breaker stays open that long from the
- * moment it is restored (clocks of different processes are not compared).
- */
-export interface CircuitBreakerSnapshot {
-  version: 1;
-  state: CircuitState;
-  /** Consecutive failures counted while closed. */
-  failures: number;
-  /** Open time left, present when `state` is `'open'`. */
-  remainingMs?: number;
-  /** Held open by {@link CircuitBreaker.isolate} until `reset()`. */
-  isolated?: boolean;
-}
-
-/** A handle returned by {@link CircuitBreaker.isolate}. */
-export interface IsolationHandle {
-  /** Ends this isolation; the breaker closes when no isolation is left. Idempotent. */
-  dispose(): void;
-}
-
-type Internal =
-  | { kind: 'closed'; failures: number }
-  | { kind: 'open'; until: number; failures: number }
-  | { kind: 'half-open'; admitted: number; successes: number };
+export type * from './circuitTypes.ts';
 
 interface Ticket {
   readonly generation: number;
@@ -97,17 +34,6 @@ const optionsSchema = z.object(
     name: z.string({ error: 'a string' }).optional(),
   },
   { error: 'an options object' },
-);
-
-const snapshotSchema = z.object(
-  {
-    version: z.literal(1, { error: 'the number 1' }).optional(),
-    state: z.enum(['closed', 'open', 'half-open'], { error: '"closed", "open" or "half-open"' }),
-    failures: z.number({ error: 'an integer >= 0' }).int('an integer >= 0').min(0, 'an integer >= 0'),
-    remainingMs: z.number({ error: 'a number >= 0' }).min(0, 'a number >= 0').optional(),
-    isolated: z.boolean({ error: 'a boolean' }).optional(),
-  },
-  { error: 'a circuit breaker snapshot object' },
 );
 
 /**
@@ -255,21 +181,7 @@ export class CircuitBreaker {
   /** A JSON-safe snapshot of the state; see {@link CircuitBreakerSnapshot}. */
   toJSON(): CircuitBreakerSnapshot {
     this.refresh();
-    const s = this.internal;
-    switch (s.kind) {
-      case 'closed':
-        return { version: 1, state: 'closed', failures: s.failures };
-      case 'half-open':
-        return { version: 1, state: 'half-open', failures: 0 };
-      case 'open':
-        if (this.isolated) return { version: 1, state: 'open', failures: 0, isolated: true };
-        return {
-          version: 1,
-          state: 'open',
-          failures: 0,
-          remainingMs: Math.max(0, s.until - this.clock.now()),
-        };
-    }
+    return snapshotOf(this.internal, this.isolated, this.clock.now());
   }
 
   /**
@@ -280,21 +192,11 @@ export class CircuitBreaker {
    * @throws SluiceError `CONFIG_INVALID` when `json` is not a snapshot.
    */
   restore(json: unknown): void {
-    const snap = validate(snapshotSchema, json, 'circuitBreaker.snapshot');
+    const restored = stateFromSnapshot(json, this, this.clock.now());
     this.generation++;
     this.isolationEpoch++;
-    this.isolations = 0;
-    if (snap.state === 'closed') {
-      this.internal = { kind: 'closed', failures: Math.min(snap.failures, this.failureThreshold - 1) };
-    } else if (snap.state === 'half-open') {
-      this.internal = { kind: 'half-open', admitted: 0, successes: 0 };
-    } else if (snap.isolated) {
-      this.isolations = 1;
-      this.internal = { kind: 'open', until: Number.POSITIVE_INFINITY, failures: 0 };
-    } else {
-      const remaining = snap.remainingMs ?? this.timeoutMs;
-      this.internal = { kind: 'open', until: this.clock.now() + remaining, failures: 0 };
-    }
+    this.isolations = restored.isolated ? 1 : 0;
+    this.internal = restored.internal;
   }
 
   private refresh(): void {

@@ -1,3 +1,4 @@
+// HealthCheck tests on a ManualClock with scripted probes: thresholds, resets, timeouts, no overlap, stop and lifecycle.
 import { describe, expect, it, vi } from 'vitest';
 import type { SluiceError } from '../core/errors.ts';
 import { ManualClock } from '../core/ManualClock.ts';

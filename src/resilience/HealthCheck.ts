@@ -1,3 +1,4 @@
+// HealthCheck: a periodic probe with timeout and consecutive-failure threshold that reports healthy / unhealthy.
 import { z } from 'zod';
 import { type Clock, systemClock, type Timer } from '../core/Clock.ts';
 import { type Duration, durationOr } from '../core/duration.ts';

@@ -1,3 +1,4 @@
+// Property and unit tests of the backoff factories: exponential jitter bounds, fixed, custom and toBackoff shapes.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Backoff } from './Backoff.ts';

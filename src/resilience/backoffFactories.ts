@@ -1,3 +1,4 @@
+// Backoff factories (exponential with full / equal / decorrelated / no jitter, fixed, custom) and toBackoff for config shapes.
 import { z } from 'zod';
 import { type Duration, parseDuration } from '../core/duration.ts';
 import { configError, SluiceError } from '../core/errors.ts';

@@ -1,3 +1,4 @@
+// Zod schemas shared by resilience options: an injected Clock, a function, an integer lower bound.
 import { z } from 'zod';
 import type { Clock } from '../core/Clock.ts';
 

@@ -1,3 +1,4 @@
+// retry tests on a ManualClock: attempts, backoff delays, retryOn, unrecoverable errors, aborts, retry and giveup events.
 import { describe, expect, it } from 'vitest';
 import { SluiceError, UnrecoverableError } from '../core/errors.ts';
 import { flushMicrotasks, ManualClock } from '../core/ManualClock.ts';

@@ -1,28 +1,33 @@
+// retry(): the throwing face of the attempt primitive (RetryPolicy, its options and events).
 import { z } from 'zod';
-import { type Clock, systemClock } from '../core/Clock.ts';
-import { abortError, isSluiceError, isUnrecoverable, SluiceError, toError } from '../core/errors.ts';
+import type { Clock } from '../core/Clock.ts';
+import type { Duration } from '../core/duration.ts';
+import { isSluiceError, SluiceError, toError } from '../core/errors.ts';
 import { TypedEmitter } from '../core/events.ts';
 import { validate } from '../core/validate.ts';
-import type { Backoff } from './Backoff.ts';
-import { type BackoffSpec, toBackoff } from './backoffFactories.ts';
-import { clockSchema, fnSchema } from './options.ts';
+import { AttemptPolicy } from './attempt/AttemptPolicy.ts';
+import type {
+  AttemptContext,
+  AttemptExecuteOptions,
+  GiveUpInfo,
+  GiveUpReason,
+  RetryInfo,
+  RetryPredicate,
+} from './attempt/types.ts';
+import type { BackoffSpec } from './backoffFactories.ts';
+
+export { defaultRetryOn } from './attempt/decide.ts';
+export type { GiveUpReason, RetryPredicate } from './attempt/types.ts';
 
 /** What a retried function receives. */
-export interface RetryContext {
-  /** 1 for the first call, 2 for the first retry, ... */
-  readonly attempt: number;
-  /** Aborts when the caller's signal aborts; pass it on to the work. */
-  readonly signal: AbortSignal;
-}
-
-/** Decides whether `error`, thrown by attempt number `attempt`, may be retried. */
-export type RetryPredicate = (error: unknown, attempt: number) => boolean;
+export type RetryContext = AttemptContext;
 
 /** Options of {@link retry}. */
 export interface RetryOptions {
   /**
    * Total number of calls, the first one included: `attempts: 3` is one call and up to two
-   * retries. An integer `>= 1`, or `Infinity` to retry until success or abort.
+   * retries. An integer `>= 1`, or `Infinity` to retry until success or abort. A call refused
+   * with a `RateLimitedError` is not counted: it is repeated after its `retryAfter`.
    */
   attempts: number;
   /** Delay between attempts. Default `'exponential'` (1s doubling to 1m, full jitter). */
@@ -33,19 +38,20 @@ export interface RetryOptions {
    * `retryable` is `false`.
    */
   retryOn?: RetryPredicate;
+  /** Wait after a `RateLimitedError` that carries no `retryAfter`. Default `'1s'`. */
+  rateLimitDelay?: Duration;
   /** Source of time for the waits. Default `systemClock`. */
   clock?: Clock;
 }
 
-/** Why {@link RetryPolicy} stopped without a result. */
-export type GiveUpReason = 'exhausted' | 'unrecoverable' | 'not_retryable' | 'aborted';
-
 /** Events of {@link RetryPolicy}. */
 export type RetryEvents = {
   /** An attempt failed and the next one starts after `delayMs`. */
-  retry: [info: { attempt: number; delayMs: number; error: unknown }];
+  retry: [info: RetryInfo];
+  /** An attempt was rate limited; the same attempt number runs again after `delayMs`. */
+  rate_limited: [info: RetryInfo];
   /** The policy stopped: `error` is what `execute` rejects with. */
-  giveup: [info: { attempts: number; reason: GiveUpReason; error: unknown }];
+  giveup: [info: GiveUpInfo];
   /** An attempt succeeded. */
   success: [info: { attempts: number }];
 };
@@ -56,34 +62,32 @@ const retrySchema = z.object(
       (n) => n === Number.POSITIVE_INFINITY || (Number.isInteger(n) && (n as number) >= 1),
       { error: 'an integer >= 1 or Infinity' },
     ),
-    backoff: z.unknown().optional(),
-    retryOn: fnSchema<RetryPredicate>().optional(),
-    clock: clockSchema.optional(),
   },
   { error: 'an object {attempts, backoff?, retryOn?, clock?}' },
 );
 
-/** The default {@link RetryOptions.retryOn}: everything except non-retryable Sluice errors. */
-export const defaultRetryOn: RetryPredicate = (error) => !(isSluiceError(error) && !error.retryable);
-
 /**
- * A retry policy built by {@link retry}. Reusable and safe to share between concurrent calls:
- * it holds no per-call state.
+ * A retry policy built by {@link retry}: a thin face of the attempt primitive
+ * ({@link AttemptPolicy}) that throws instead of returning an outcome. Reusable and safe to share
+ * between concurrent calls: it holds no per-call state.
  */
 export class RetryPolicy {
   /** Total number of calls allowed (first one included). */
   readonly attempts: number;
-  private readonly backoff: Backoff;
-  private readonly retryOn: RetryPredicate;
-  private readonly clock: Clock;
+  private readonly policy: AttemptPolicy;
   private readonly events = new TypedEmitter<RetryEvents>();
+  private readonly hooks: AttemptExecuteOptions;
 
   constructor(options: RetryOptions) {
-    const o = validate(retrySchema, options, 'retry');
-    this.attempts = o.attempts;
-    this.backoff = toBackoff(o.backoff as BackoffSpec | undefined, 'retry.backoff');
-    this.retryOn = o.retryOn ?? defaultRetryOn;
-    this.clock = o.clock ?? systemClock;
+    validate(retrySchema, options, 'retry');
+    this.policy = new AttemptPolicy(options, 'retry');
+    this.attempts = this.policy.attempts;
+    this.hooks = {
+      name: 'retry',
+      onRetry: (info) => this.events.emit('retry', info),
+      onRateLimited: (info) => this.events.emit('rate_limited', info),
+      onSuccess: (info) => this.events.emit('success', info),
+    };
   }
 
   /** Subscribes to an event; returns an unsubscribe function. */
@@ -102,43 +106,21 @@ export class RetryPolicy {
    * - `ABORTED` when `signal` aborts, before a call or while waiting between calls.
    */
   async execute<T>(fn: (ctx: RetryContext) => Promise<T> | T, signal?: AbortSignal): Promise<T> {
-    const ctxSignal = signal ?? new AbortController().signal;
-    let previousDelay = 0;
-    for (let attempt = 1; ; attempt++) {
-      if (ctxSignal.aborted) throw this.giveUp(attempt - 1, 'aborted', abortError(ctxSignal, 'retry'));
-      try {
-        const value = await fn({ attempt, signal: ctxSignal });
-        this.events.emit('success', { attempts: attempt });
-        return value;
-      } catch (error) {
-        if (ctxSignal.aborted) throw this.giveUp(attempt, 'aborted', abortError(ctxSignal, 'retry'));
-        if (isUnrecoverable(error)) throw this.giveUp(attempt, 'unrecoverable', error);
-        if (!this.retryOn(error, attempt)) throw this.giveUp(attempt, 'not_retryable', error);
-        if (attempt >= this.attempts) {
-          const last = toError(error);
-          const exhausted = new SluiceError(
-            'RETRIES_EXHAUSTED',
-            `Gave up after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${last.message}`,
-            {
-              retryable: false,
-              cause: error,
-              context: {
-                attempts: attempt,
-                ...(isSluiceError(error) ? { lastErrorCode: error.code } : {}),
-              },
-            },
-          );
-          throw this.giveUp(attempt, 'exhausted', exhausted);
-        }
-        const delayMs = Math.max(0, this.backoff.next(attempt, previousDelay));
-        previousDelay = delayMs;
-        this.events.emit('retry', { attempt, delayMs, error });
-        try {
-          await this.clock.sleep(delayMs, ctxSignal);
-        } catch (e) {
-          throw this.giveUp(attempt, 'aborted', isSluiceError(e) ? e : abortError(ctxSignal, 'retry'));
-        }
-      }
+    const out = await this.policy.execute(fn, signal === undefined ? this.hooks : { ...this.hooks, signal });
+    switch (out.kind) {
+      case 'ok':
+        return out.value;
+      case 'aborted':
+        throw this.giveUp(out.attempts, 'aborted', out.error);
+      case 'failed':
+        throw this.giveUp(
+          out.attempts,
+          out.reason,
+          out.reason === 'exhausted' ? exhaustedError(out.error, out.attempts) : out.error,
+        );
+      case 'rate_limited':
+        // Not produced: this face never asks the executor to yield rate limits.
+        throw out.error;
     }
   }
 
@@ -146,6 +128,19 @@ export class RetryPolicy {
     this.events.emit('giveup', { attempts, reason, error });
     return error;
   }
+}
+
+function exhaustedError(error: unknown, attempts: number): SluiceError {
+  const last = toError(error);
+  return new SluiceError(
+    'RETRIES_EXHAUSTED',
+    `Gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${last.message}`,
+    {
+      retryable: false,
+      cause: error,
+      context: { attempts, ...(isSluiceError(error) ? { lastErrorCode: error.code } : {}) },
+    },
+  );
 }
 
 /**

@@ -1,3 +1,4 @@
+// timeout tests on a ManualClock: in-time results, TIMEOUT and ABORTED with the inner signal aborted, late rejections.
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../core/ManualClock.ts';
 import { timeout } from './timeout.ts';

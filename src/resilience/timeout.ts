@@ -1,9 +1,11 @@
+// timeout(): the throwing face of the attempt primitive for one call under a time limit.
 import { type Clock, systemClock } from '../core/Clock.ts';
-import { type Duration, parseDuration } from '../core/duration.ts';
-import { abortError, SluiceError } from '../core/errors.ts';
+import type { Duration } from '../core/duration.ts';
+import { AttemptPolicy } from './attempt/AttemptPolicy.ts';
 
 /**
- * Runs `fn` with a time limit. `fn` receives a signal that aborts when the limit passes
+ * Runs `fn` with a time limit: one attempt of the attempt primitive ({@link AttemptPolicy})
+ * with `timeout` set, no retry. `fn` receives a signal that aborts when the limit passes
  * (reason: the `TIMEOUT` error) or when `signal` aborts (reason: the caller's reason).
  *
  * The returned promise settles as soon as one of these happens, without waiting for `fn`
@@ -22,47 +24,18 @@ export function timeout<T>(
   signal?: AbortSignal,
   clock: Clock = systemClock,
 ): Promise<T> {
-  const limit = parseDuration(ms, 'timeout');
-  if (signal?.aborted) return Promise.reject(abortError(signal, 'operation'));
-  const inner = new AbortController();
-  return new Promise<T>((resolve, reject) => {
-    let settled = false;
-    const finish = (): boolean => {
-      if (settled) return false;
-      settled = true;
-      clock.clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      return true;
-    };
-    const onAbort = () => {
-      if (!finish()) return;
-      const err = abortError(signal, 'operation');
-      inner.abort(signal?.reason ?? err);
-      reject(err);
-    };
-    const timer = clock.setTimeout(() => {
-      if (!finish()) return;
-      const err = new SluiceError('TIMEOUT', `The operation timed out after ${limit}ms`, {
-        retryable: true,
-        context: { timeoutMs: limit },
-      });
-      inner.abort(err);
-      reject(err);
-    }, limit);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    let result: Promise<T>;
-    try {
-      result = Promise.resolve(fn(inner.signal));
-    } catch (e) {
-      result = Promise.reject(e);
-    }
-    result.then(
-      (v) => {
-        if (finish()) resolve(v);
-      },
-      (e: unknown) => {
-        if (finish()) reject(e);
-      },
-    );
-  });
+  const policy = new AttemptPolicy({ timeout: ms, clock, backoff: 0 }, '');
+  const options = {
+    name: 'operation',
+    abandonOnAbort: true,
+    yieldRateLimited: true,
+    ...(signal === undefined ? {} : { signal }),
+  };
+  return policy
+    .execute((ctx) => fn(ctx.signal), options)
+    .then((out) => {
+      if (out.kind === 'ok') return out.value;
+      // A RateLimitedError is not retried here: one call, one outcome.
+      throw out.error;
+    });
 }

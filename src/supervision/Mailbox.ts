@@ -1,3 +1,4 @@
+// Mailbox: runs a supervisor's async tasks one at a time in arrival order, like an OTP process's message queue.
 import { Deque } from '../core/Deque.ts';
 
 interface Task {

@@ -1,3 +1,4 @@
+// Tests of RestartWindow: maxRestarts within the window, expiry of old restarts.
 import { describe, expect, it } from 'vitest';
 import { RestartWindow } from './RestartWindow.ts';
 

@@ -1,3 +1,4 @@
+// RestartWindow: the sliding window behind a restart intensity (OTP MaxR / MaxT), time passed in.
 import { Deque } from '../core/Deque.ts';
 
 /**

@@ -1,3 +1,4 @@
+// Supervisor tests of restart intensity: exceeding it fails, the sliding window, failed restarts, nested escalation, backoff on the clock.
 import { describe, expect, it } from 'vitest';
 import { FakeChildren } from '../../test/fixtures/supervision/fakeChildren.ts';
 import {

@@ -1,7 +1,9 @@
+// The local Supervisor against a small reference model of the OTP restart rules, with random crash, exit, shutdown and request sequences.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FakeChildren } from '../../test/fixtures/supervision/fakeChildren.ts';
 import { failOnUnhandledRejections, settle } from '../../test/fixtures/supervision/harness.ts';
+import { SluiceError } from '../core/errors.ts';
 import { ManualClock } from '../core/ManualClock.ts';
 import { Supervisor } from './Supervisor.ts';
 import type { RestartType } from './types.ts';
@@ -10,7 +12,7 @@ failOnUnhandledRejections();
 
 type Strategy = 'one_for_one' | 'one_for_all' | 'rest_for_one';
 type Op =
-  | { kind: 'crash' | 'exit' | 'terminate' | 'restart'; pick: number }
+  | { kind: 'crash' | 'exit' | 'shutdown' | 'terminate' | 'restart'; pick: number }
   | { kind: 'advance'; ms: number };
 
 interface ModelChild {
@@ -23,7 +25,8 @@ interface ModelChild {
 /**
  * A small reference model of the OTP rules: which children run, restart counts, intensity window
  * and the supervisor state after each step. It mirrors supervisor.erl's `do_restart`, `restart/2`
- * and `add_restart`, written independently of the implementation.
+ * and `add_restart`, written independently of the implementation, including the `shutdown` exit
+ * of a child supervisor that gave up (a transient child is not restarted after it).
  */
 class Model {
   children: ModelChild[];
@@ -47,9 +50,10 @@ class Model {
     return this.children.filter((c) => c.status === 'running');
   }
 
-  exit(c: ModelChild, normal: boolean): void {
+  /** `shutdown`: the exit of a child supervisor that gave up (OTP reason `shutdown`, not abnormal). */
+  exit(c: ModelChild, how: 'normal' | 'crash' | 'shutdown'): void {
     c.status = 'terminated';
-    const restart = c.restart === 'permanent' || (c.restart === 'transient' && !normal);
+    const restart = c.restart === 'permanent' || (c.restart === 'transient' && how === 'crash');
     if (!restart) {
       if (c.restart === 'temporary') this.remove(c);
       return;
@@ -96,9 +100,13 @@ class Model {
   }
 }
 
+/** What a child supervisor's `done` rejects with when it exceeded its restart intensity. */
+const gaveUp = (id: string) => new SluiceError('MAX_RESTARTS_EXCEEDED', `child supervisor ${id} gave up`);
+
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('crash' as const), pick: fc.nat(20) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('exit' as const), pick: fc.nat(20) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('shutdown' as const), pick: fc.nat(20) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('terminate' as const), pick: fc.nat(20) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('restart' as const), pick: fc.nat(20) }) },
   {
@@ -157,13 +165,14 @@ describe('Supervisor against a reference model of the OTP rules', () => {
             if (op.kind === 'advance') {
               await clock.advance(op.ms);
               model.now += op.ms;
-            } else if (op.kind === 'crash' || op.kind === 'exit') {
+            } else if (op.kind === 'crash' || op.kind === 'exit' || op.kind === 'shutdown') {
               const live = model.running();
               const c = live[op.pick % Math.max(1, live.length)];
               if (!c) continue;
               if (op.kind === 'crash') fakes.crash(c.id);
+              else if (op.kind === 'shutdown') fakes.crash(c.id, gaveUp(c.id));
               else fakes.exit(c.id);
-              model.exit(c, op.kind === 'exit');
+              model.exit(c, op.kind === 'exit' ? 'normal' : op.kind);
             } else if (op.kind === 'terminate') {
               const c = model.children[op.pick % Math.max(1, model.children.length)];
               if (!c) continue;

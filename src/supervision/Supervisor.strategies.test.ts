@@ -1,3 +1,4 @@
+// Supervisor tests of start/stop order, the strategies one_for_one, one_for_all, rest_for_one and the restart types.
 import { describe, expect, it } from 'vitest';
 import { FakeChildren } from '../../test/fixtures/supervision/fakeChildren.ts';
 import {

@@ -1,3 +1,4 @@
+// resolveBackoff: turns a supervisor's `backoff` option into a Backoff.
 import type { Backoff } from '../resilience/Backoff.ts';
 import { type BackoffSpec, toBackoff } from '../resilience/backoffFactories.ts';
 

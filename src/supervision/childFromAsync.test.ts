@@ -1,3 +1,4 @@
+// childFromAsync tests: return and throw as exits, stop through the signal, args and attempt.
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../core/ManualClock.ts';
 import { childFromAsync } from './childFromAsync.ts';

@@ -1,3 +1,4 @@
+// childFromAsync: an async function as a supervised child, stopped through its AbortSignal.
 import type { ChildHandle, ChildStart, ChildStartContext } from './types.ts';
 
 /** What an async child function receives. */

@@ -1,3 +1,4 @@
+// childFromProcess: an OS process as a supervised child, started on spawn or first IPC message, stopped by signal then SIGKILL.
 import { type SpawnOptions, spawn } from 'node:child_process';
 import { configError, SluiceError } from '../core/errors.ts';
 import type { ChildHandle, ChildStart, ChildStartContext } from './types.ts';

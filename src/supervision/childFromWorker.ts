@@ -1,3 +1,4 @@
+// childFromWorker: a worker thread as a supervised child, stopped by terminate() or a stop message.
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { SluiceError } from '../core/errors.ts';
 import type { ChildHandle, ChildStart, ChildStartContext } from './types.ts';

@@ -1,3 +1,4 @@
+// startHealthMonitor: probes one child instance with a HealthCheck and reports it unhealthy.
 import type { Clock } from '../core/Clock.ts';
 import { HealthCheck } from '../resilience/HealthCheck.ts';
 import type { NormalizedHealthCheck } from './options.ts';

@@ -1,3 +1,4 @@
+// Supervision config tests: snake_case and camelCase shapes, YAML files, errors naming the field, driving a supervisor.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

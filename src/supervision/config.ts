@@ -1,3 +1,4 @@
+// The supervision block of user configuration (object or YAML, snake_case or camelCase) and its mapping to Supervisor options.
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';

@@ -1,3 +1,4 @@
+// Public exports of supervision: Supervisor, child factories and supervision config.
 /**
  * Erlang/OTP-style supervision of local children (async functions, worker threads, processes,
  * nested supervisors).
@@ -11,12 +12,10 @@ export {
   type HealthCheckConfigInput,
   loadSupervisionConfig,
   parseSupervisionConfig,
-  SUPERVISION_CONFIG_DEFAULTS,
   type SupervisionConfig,
   type SupervisionConfigInput,
   toSupervisorOptions,
 } from './config.ts';
-export { RestartWindow } from './RestartWindow.ts';
 export { Supervisor, type SupervisorListeners, type SupervisorStartOptions } from './Supervisor.ts';
 export { type SupervisorChildOptions, supervisorChild } from './supervisorChild.ts';
 export type * from './types.ts';

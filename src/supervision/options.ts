@@ -1,3 +1,4 @@
+// Supervisor and child spec validation: defaults (shutdown timeout, intensity), normalized specs in ms.
 import { z } from 'zod';
 import { type Clock, systemClock } from '../core/Clock.ts';
 import { parseDuration } from '../core/duration.ts';

@@ -1,3 +1,4 @@
+// supervisorChild: a child spec that runs a nested Supervisor.
 import { Supervisor, type SupervisorStartOptions } from './Supervisor.ts';
 import type { ChildSpec, RestartType, SeedRestartType } from './types.ts';
 
@@ -14,8 +15,10 @@ export interface SupervisorChildOptions<A = unknown> extends SupervisorStartOpti
 /**
  * A child spec that runs a nested supervisor. Its `shutdownTimeout` is `'infinity'` (as OTP for
  * supervisor children) so its own children get their full shutdown time. When the nested
- * supervisor exceeds its restart intensity, the parent sees a crash and applies its own strategy;
- * the nested supervisor inherits the parent's clock unless given one.
+ * supervisor exceeds its restart intensity it exits with reason `shutdown`, as in OTP: `done`
+ * rejects with `MAX_RESTARTS_EXCEEDED`, the parent restarts it only when it is `permanent` (a
+ * `transient` one stays down, and a `significant` one triggers the parent's `autoShutdown`).
+ * The nested supervisor inherits the parent's clock unless given one.
  *
  * @example
  * ```ts

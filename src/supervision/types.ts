@@ -1,3 +1,4 @@
+// Supervision types: strategies, restart types, child specs and handles, events, state and stats.
 import type { Clock } from '../core/Clock.ts';
 import type { Duration } from '../core/duration.ts';
 import type { SluiceError } from '../core/errors.ts';

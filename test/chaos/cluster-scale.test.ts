@@ -41,7 +41,7 @@ describe.each(backends)('sluice scale on $name', (cb) => {
       EFFECTS_DB: join(cb.dir, `scale-${id}.db`),
       RUNNER_GROUP: `g-${id}`,
       RUNNER_TOPIC: `t-${id}`,
-      RUNNER_DELAY_MS: '12',
+      RUNNER_DELAY_MS: '40',
     };
     const backend = await openBackend(cb.spec);
     await fillTopic(backend, env.RUNNER_TOPIC, PARTITIONS, EVENTS);
@@ -63,7 +63,7 @@ describe.each(backends)('sluice scale on $name', (cb) => {
       serve.stderr?.on('data', (d) => (serveOut += d));
       const serveExit = new Promise<number | null>((r) => serve!.on('exit', (code) => r(code)));
       await new Promise<void>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`serve not ready: ${serveOut}`)), 30_000);
+        const t = setTimeout(() => reject(new Error(`serve not ready: ${serveOut}`)), 90_000);
         serve!.once('message', () => {
           clearTimeout(t);
           resolve();
@@ -71,12 +71,12 @@ describe.each(backends)('sluice scale on $name', (cb) => {
       });
 
       const up = await sluice(
-        ['scale', fixture, '--to', '4', '--wait', '--timeout', '30s', '--backend', cb.spec],
+        ['scale', fixture, '--to', '4', '--wait', '--timeout', '90s', '--backend', cb.spec],
         env,
       );
       expect(up.code, up.out).toBe(0);
       expect(up.out).toContain('4 runners live');
-      expect((await viewFleet(backend, env.RUNNER_GROUP, env.RUNNER_TOPIC, 1000)).runners.sort()).toEqual([
+      expect((await viewFleet(backend, env.RUNNER_GROUP, env.RUNNER_TOPIC, 5000)).runners.sort()).toEqual([
         'w-1',
         'w-2',
         'w-3',
@@ -85,11 +85,11 @@ describe.each(backends)('sluice scale on $name', (cb) => {
       expect(await total()).toBeLessThan(EVENTS); // scaled while the topic was being consumed
 
       const down = await sluice(
-        ['scale', fixture, '--to', '1', '--wait', '--timeout', '30s', '--backend', cb.spec],
+        ['scale', fixture, '--to', '1', '--wait', '--timeout', '90s', '--backend', cb.spec],
         env,
       );
       expect(down.code, down.out).toBe(0);
-      const one = await viewFleet(backend, env.RUNNER_GROUP, env.RUNNER_TOPIC, 1000);
+      const one = await viewFleet(backend, env.RUNNER_GROUP, env.RUNNER_TOPIC, 5000);
       expect(one.runners).toEqual(['w-1']);
       expect(one.held.get('w-1')).toHaveLength(PARTITIONS);
 
@@ -121,5 +121,5 @@ describe.each(backends)('sluice scale on $name', (cb) => {
       if (serve?.exitCode === null) serve.kill('SIGKILL');
       await backend.close();
     }
-  }, 240_000);
+  }, 400_000);
 });

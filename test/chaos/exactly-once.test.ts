@@ -1,3 +1,4 @@
+// A pipeline process over 100k events SIGKILLed mid-run and restarted: no event lost, no effect duplicated.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,4 @@
+// A real worker process receives SIGTERM mid-item: it finishes the item, starts no new one, closes in reverse order, exits 0.
 /** A real worker process receives SIGTERM in the middle of an item (onShutdown drains it). */
 import { describe, expect, it } from 'vitest';
 import { startFixture } from '../fixtures/patterns/childProcess.ts';

@@ -1,3 +1,4 @@
+// The local Redis server restarted for real: calls fail fast with BACKEND_UNAVAILABLE and recover after (run alone).
 /**
  * Restarts the local Redis server for real (`redis-cli shutdown nosave`, then `redis-server`).
  * Other test files using Redis fail while it is down: run this file on its own, serially.

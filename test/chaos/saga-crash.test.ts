@@ -1,3 +1,4 @@
+// A saga process SIGKILLed mid-step on Redis; another process recovers it and each effect happens once.
 /**
  * A saga process is SIGKILLed in the middle of a step; another process recovers the saga.
  * Needs the local Redis server.

@@ -1,3 +1,4 @@
+// Supervisor with real processes and worker threads: SIGKILL restarts, exit codes, SIGTERM then SIGKILL, crashing workers.
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { childFromProcess } from '../../src/supervision/childFromProcess.ts';

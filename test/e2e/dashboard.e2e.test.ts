@@ -1,3 +1,4 @@
+// End-to-end dashboard tests on SQLite: token auth of the HTTP API, and the page in headless chromium.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,47 +136,80 @@ describe('dashboard HTTP API', () => {
   });
 });
 
-describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless chromium', () => {
-  it('shows partitions, tree and breakers, and replays a dead letter from its row', async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-    const page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-
-    const denied = await page.goto(dash.url);
-    expect(denied?.status()).toBe(401);
-
-    await page.goto(`${dash.url}?token=${dash.token}`);
-    expect(new URL(page.url()).searchParams.has('token')).toBe(false);
-    await page.locator('#dlq-table tr[data-id="dead-1"]').waitFor();
-    await expect.poll(() => page.locator('#k-dlq').textContent()).toBe('3');
-    expect(await page.locator('#partitions').textContent()).toContain('node-a');
-    expect(await page.locator('#tree').textContent()).toContain('billing');
-    expect(await page.locator('#breakers').textContent()).toMatch(/payments\s*open/);
-
-    const before = await Promise.all([0, 1, 2, 3].map((p) => backend.endOffset('orders', p)));
-    await page.locator('button[data-replay="dead-1"]').click();
-    await page.locator('#dlq-table tr[data-id="dead-1"]').waitFor({ state: 'detached' });
-    expect(await page.locator('#dlq-table tr[data-id]').count()).toBe(2);
-    expect(await backend.dlq.get('dead-1')).toBeUndefined();
-    // The event is back in its topic (partition of its key), marked with its DLQ id.
-    const events = (
-      await Promise.all([0, 1, 2, 3].map((p) => backend.read('orders', p, before[p] ?? 0, 10)))
-    ).flat();
-    expect(events.map((e) => [e.payload, e.key, e.headers?.['sluice-dlq-id']])).toEqual([
-      [{ order: 101 }, 'customer-1', 'dead-1'],
-    ]);
-    await expect.poll(() => page.locator('#k-dlq').textContent()).toBe('2');
-
-    // Let the chart gather a few samples with new appends.
-    await backend.append(
-      'orders',
-      Array.from({ length: 30 }, (_, i) => ({ payload: { order: 200 + i } })),
-    );
-    await page.waitForTimeout(1600);
-    expect(await page.locator('#chart polyline').count()).toBe(3);
-    mkdirSync('test-results', { recursive: true });
-    await page.screenshot({ path: 'test-results/dashboard.png', fullPage: true });
-    expect(errors).toEqual([]);
+describe('dashboard in headless chromium', () => {
+  it('finds Debian chromium (never skipped: `.ci/packages` installs it)', () => {
+    expect(
+      existsSync(CHROMIUM),
+      `${CHROMIUM} is missing: run \`bash .ci/packages\` (apt-get install chromium)`,
+    ).toBe(true);
   });
+
+  it.runIf(existsSync(CHROMIUM))(
+    'shows partitions, tree and breakers, and replays a dead letter from its row',
+    async () => {
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+      const page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      // A CSP violation (an inline style or script without the nonce) shows up as a console error.
+      page.on('console', (m) => {
+        if (m.type() === 'error' && /Content Security Policy|Refused to/.test(m.text()))
+          errors.push(m.text());
+      });
+
+      const denied = await page.goto(dash.url);
+      expect(denied?.status()).toBe(401);
+
+      await page.goto(`${dash.url}?token=${dash.token}`);
+      expect(new URL(page.url()).searchParams.has('token')).toBe(false);
+      await page.locator('#dlq-table tr[data-id="dead-1"]').waitFor();
+      await expect.poll(() => page.locator('#k-dlq').textContent()).toBe('3');
+      expect(await page.locator('#partitions').textContent()).toContain('node-a');
+      expect(await page.locator('#tree').textContent()).toContain('billing');
+      expect(await page.locator('#breakers').textContent()).toMatch(/payments\s*open/);
+
+      const before = await Promise.all([0, 1, 2, 3].map((p) => backend.endOffset('orders', p)));
+      await page.locator('button[data-replay="dead-1"]').click();
+      await page.locator('#dlq-table tr[data-id="dead-1"]').waitFor({ state: 'detached' });
+      expect(await page.locator('#dlq-table tr[data-id]').count()).toBe(2);
+      expect(await backend.dlq.get('dead-1')).toBeUndefined();
+      // The event is back in its topic (partition of its key), marked with its DLQ id.
+      const events = (
+        await Promise.all([0, 1, 2, 3].map((p) => backend.read('orders', p, before[p] ?? 0, 10)))
+      ).flat();
+      expect(events.map((e) => [e.payload, e.key, e.headers?.['sluice-dlq-id']])).toEqual([
+        [{ order: 101 }, 'customer-1', 'dead-1'],
+      ]);
+      await expect.poll(() => page.locator('#k-dlq').textContent()).toBe('2');
+
+      // Let the chart gather a few samples with new appends.
+      await backend.append(
+        'orders',
+        Array.from({ length: 30 }, (_, i) => ({ payload: { order: 200 + i } })),
+      );
+      await page.waitForTimeout(1600);
+      expect(await page.locator('#chart polyline').count()).toBe(3);
+      mkdirSync('test-results', { recursive: true });
+      await page.screenshot({ path: 'test-results/dashboard.png', fullPage: true });
+      // Progress bars get their width through the CSSOM (no inline style attributes).
+      expect(
+        await page
+          .locator('.bar span[data-pct]')
+          .first()
+          .evaluate((e) => e.style.width),
+      ).toMatch(/%$/);
+      // The DLQ table fits its card at a wide and a narrow window.
+      for (const width of [1400, 800]) {
+        await page.setViewportSize({ width, height: 1000 });
+        await page.waitForTimeout(100);
+        const fit = await page.locator('#dlq-table').evaluate((t) => {
+          const card = t.closest('.card');
+          return { table: t.getBoundingClientRect().right, card: card?.getBoundingClientRect().right ?? 0 };
+        });
+        expect(fit.table, `DLQ table at ${width}px`).toBeLessThanOrEqual(fit.card);
+        await page.screenshot({ path: `test-results/dashboard-${width}.png`, fullPage: true });
+      }
+      expect(errors).toEqual([]);
+    },
+  );
 });

@@ -1,3 +1,4 @@
+// ConditionWaiters: promises that settle once a condition over changing state holds, re-checked on notify.
 /**
  * Promises that settle once a condition over changing state holds. The owner calls
  * {@link ConditionWaiters.notify} whenever that state changes (a message arrived, a process

@@ -1,3 +1,4 @@
+// A plain MurmurHash3 x86 32-bit over bytes, the independent reference for the optimised hash in tests.
 /**
  * A straightforward MurmurHash3 (x86, 32-bit) over bytes, used by tests as an independent
  * reference for the optimised implementation in `src/core/hash.ts`.

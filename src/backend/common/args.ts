@@ -1,5 +1,8 @@
+// Argument checks shared by every backend (CONFIG_INVALID before anything is written), hand-written for hot paths.
 import { configError } from '../../core/errors.ts';
 import { partitionForKey } from '../../core/hash.ts';
+import { appendTraceHeaders, traceDeadLetter } from '../../telemetry/spans.ts';
+import { TRACEPARENT_HEADER } from '../../telemetry/traceContext.ts';
 import type { AppendInput, DeadLetterInput, DlqFilter } from '../Backend.ts';
 import { encodeJson } from './json.ts';
 
@@ -91,6 +94,8 @@ export function checkMeta(v: unknown): string {
 export function prepareEvents(events: readonly AppendInput[], partitions: number): PreparedEvent[] {
   if (!Array.isArray(events)) throw configError('events', 'an array', events);
   const out: PreparedEvent[] = new Array(events.length);
+  // The producer's trace context (W3C traceparent), when tracing is on and a span is active.
+  const trace = appendTraceHeaders();
   for (let i = 0; i < events.length; i++) {
     const e = events[i];
     const f = `events[${i}]`;
@@ -111,8 +116,12 @@ export function prepareEvents(events: readonly AppendInput[], partitions: number
       for (const [k, hv] of Object.entries(e.headers)) {
         if (typeof hv !== 'string') throw configError(`${f}.headers.${k}`, 'a string', hv);
       }
-      headers = JSON.stringify(e.headers);
-    }
+      headers = JSON.stringify(
+        trace === undefined || e.headers[TRACEPARENT_HEADER] !== undefined
+          ? e.headers
+          : { ...trace, ...e.headers },
+      );
+    } else if (trace !== undefined) headers = JSON.stringify(trace);
     out[i] = { id: e.id, partition, key: e.key, payload: encodeJson(e.payload, `${f}.payload`), headers };
   }
   return out;
@@ -176,6 +185,7 @@ export function prepareDeadLetter(entry: DeadLetterInput): PreparedDeadLetter {
     throw configError('entry.error', 'a serialized error ({ name, message, ... })', err);
   }
   const attempts = checkNonNegativeInt('entry.attempts', entry.attempts);
+  const trace = traceDeadLetter(entry);
   return {
     id,
     source,
@@ -184,7 +194,8 @@ export function prepareDeadLetter(entry: DeadLetterInput): PreparedDeadLetter {
     offset: entry.offset,
     key: entry.key,
     payload: encodeJson(entry.payload, 'entry.payload'),
-    error: encodeJson(err, 'entry.error'),
+    // The dead letter's trace context rides in the stored error, so a replay continues the trace.
+    error: encodeJson(trace === undefined ? err : { ...(err as object), ...trace }, 'entry.error'),
     attempts,
   };
 }

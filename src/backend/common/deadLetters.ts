@@ -1,4 +1,6 @@
+// Dead-letter helpers shared by the backends: filter matching, list order and paging, the replay event and header, row building.
 import type { SerializedError } from '../../core/errors.ts';
+import { traceReplay } from '../../telemetry/spans.ts';
 import type { AppendInput, DeadLetter, DlqFilter } from '../Backend.ts';
 import { decodeJson } from './json.ts';
 import { compareCodePoints } from './order.ts';
@@ -57,8 +59,10 @@ export function pageDeadLetters<T extends Pick<DeadLetter, 'id' | 'firstFailedAt
  * (the original id is already taken in the topic), the {@link DLQ_ID_HEADER} header, and — when
  * the entry has no key — its original partition if the target topic has it.
  */
-export function replayEvent(entry: DeadLetter, targetPartitions: number): AppendInput {
-  const ev: AppendInput = { payload: entry.payload, headers: { [DLQ_ID_HEADER]: entry.id } };
+export function replayEvent(entry: DeadLetter, targetPartitions: number, target?: string): AppendInput {
+  // With tracing on: a replay span, child of the dead letter's trace; the event carries its context.
+  const trace = traceReplay(entry, target ?? entry.topic);
+  const ev: AppendInput = { payload: entry.payload, headers: { ...trace, [DLQ_ID_HEADER]: entry.id } };
   if (entry.key !== undefined) ev.key = entry.key;
   else if (entry.partition !== undefined && entry.partition < targetPartitions)
     ev.partition = entry.partition;

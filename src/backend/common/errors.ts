@@ -1,3 +1,4 @@
+// Backend errors built once so every store raises the same codes and messages: NOT_FOUND, FENCED, CLOSED, BACKEND_UNAVAILABLE.
 import { SluiceError } from '../../core/errors.ts';
 
 /**
@@ -29,16 +30,25 @@ export function closedError(kind: string): SluiceError {
   return new SluiceError('CLOSED', `The ${kind} backend is closed`, { context: { kind } });
 }
 
-/** `BACKEND_UNAVAILABLE` (retryable): the store could not be reached or stayed locked. */
-export function unavailableError(kind: string, cause: unknown, what = 'operation'): SluiceError {
+/**
+ * `BACKEND_UNAVAILABLE` (retryable): the store could not be reached or stayed locked. `endpoint`
+ * (`host:port`, a file) names the server in the message when given.
+ */
+export function unavailableError(
+  kind: string,
+  cause: unknown,
+  what = 'operation',
+  endpoint?: string,
+): SluiceError {
   const detail = cause instanceof Error ? `: ${cause.message}` : '';
+  const at = endpoint === undefined ? '' : ` at ${endpoint}`;
   return new SluiceError(
     'BACKEND_UNAVAILABLE',
-    `The ${kind} backend is unavailable during ${what}${detail}`,
+    `The ${kind} backend${at} is unavailable during ${what}${detail}`,
     {
       retryable: true,
       cause,
-      context: { kind, what },
+      context: { kind, what, ...(endpoint === undefined ? {} : { endpoint }) },
     },
   );
 }

@@ -1,3 +1,4 @@
+// Code-point string comparison, the order SQLite BINARY, PostgreSQL COLLATE "C" and Redis ranges agree on.
 /**
  * Compares strings by Unicode code point, the order of SQLite's `BINARY` collation, PostgreSQL's
  * `COLLATE "C"` and Redis' lexicographic ranges (UTF-8 byte order). Plain `<` on JS strings

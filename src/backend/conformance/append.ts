@@ -1,3 +1,4 @@
+// Conformance tests of append: routing, input order, dense offsets, ids, atomicity and concurrent writers.
 import { describe, expect, it } from 'vitest';
 import { partitionForKey } from '../../core/hash.ts';
 import type { AppendResult } from '../Backend.ts';

@@ -1,3 +1,4 @@
+// Conformance tests of consumer-group offsets and idempotency markers.
 import { describe, expect, it } from 'vitest';
 import type { Harness } from './harness.ts';
 import { rejectsWithCode } from './harness.ts';

@@ -1,3 +1,4 @@
+// Conformance tests of the dead-letter queue: put and re-put, get, ordered list with filters and paging, count, replay, purge.
 import { describe, expect, it } from 'vitest';
 import type { DeadLetterInput } from '../Backend.ts';
 import { DLQ_ID_HEADER } from '../common/deadLetters.ts';

@@ -1,3 +1,4 @@
+// Conformance tests of commits fenced by a lease's fencing token.
 import { describe, expect, it } from 'vitest';
 import type { Harness } from './harness.ts';
 import { rejectsWithCode } from './harness.ts';

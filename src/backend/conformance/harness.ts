@@ -1,3 +1,4 @@
+// What every conformance test works with: the start time T0, the backend and clock, and rejectsWithCode.
 import { expect } from 'vitest';
 import { isSluiceError, type SluiceError } from '../../core/errors.ts';
 import type { ManualClock } from '../../core/ManualClock.ts';

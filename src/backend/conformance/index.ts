@@ -1,16 +1,24 @@
+// runBackendConformance: the one suite run against every backend, from a factory of fresh isolated backends.
 import { afterEach, beforeEach, describe } from 'vitest';
 import { ManualClock } from '../../core/ManualClock.ts';
 import type { Backend } from '../Backend.ts';
 import { appendTests } from './append.ts';
+import { assignmentTests } from './assignments.ts';
+import { batchedTests } from './batched.ts';
 import { commitTests } from './commits.ts';
+import { delayedTests } from './delayed.ts';
 import { dlqTests } from './dlq.ts';
 import { fencingTests } from './fencing.ts';
 import { type Harness, T0 } from './harness.ts';
 import { leaseTests } from './leases.ts';
 import { lifecycleTests } from './lifecycle.ts';
+import { limitTests } from './limits.ts';
+import { listingTests } from './listing.ts';
 import { membershipTests } from './membership.ts';
 import { payloadTests } from './payloads.ts';
 import { readTests } from './read.ts';
+import { retentionTests } from './retention.ts';
+import { scheduleTests } from './schedules.ts';
 import { topicTests } from './topics.ts';
 
 export { rejectsWithCode, T0 } from './harness.ts';
@@ -75,6 +83,7 @@ export function runBackendConformance(name: string, factory: ConformanceFactory)
     });
 
     topicTests(harness);
+    listingTests(harness);
     appendTests(harness);
     readTests(harness);
     payloadTests(harness);
@@ -83,6 +92,12 @@ export function runBackendConformance(name: string, factory: ConformanceFactory)
     dlqTests(harness);
     leaseTests(harness);
     membershipTests(harness);
+    limitTests(harness);
     lifecycleTests(harness);
+    retentionTests(harness);
+    batchedTests(harness);
+    delayedTests(harness);
+    scheduleTests(harness);
+    assignmentTests(harness);
   });
 }

@@ -1,3 +1,4 @@
+// Conformance tests of leases: acquire, renew, release, expiry and strictly increasing fencing tokens.
 import { describe, expect, it } from 'vitest';
 import type { Harness } from './harness.ts';
 import { rejectsWithCode, T0 } from './harness.ts';

@@ -1,4 +1,6 @@
+// Conformance tests of watch (when a backend has it) and close.
 import { describe, expect, it, vi } from 'vitest';
+import type { LogEvent } from '../Backend.ts';
 import type { Harness } from './harness.ts';
 import { rejectsWithCode } from './harness.ts';
 
@@ -29,6 +31,38 @@ export function lifecycleTests(h: () => Harness): void {
       off2();
       expect(first).toHaveLength(seenBeforeOff);
       expect(first.every((p) => p === 2)).toBe(true);
+    });
+
+    it('watch (when implemented): events passed with a hint are the appended ones, as read returns them', async (ctx) => {
+      const b = h().backend;
+      if (!b.watch) {
+        ctx.skip();
+        return;
+      }
+      await b.ensureTopic('wd', { partitions: 2 });
+      const hints: { partition: number; events: readonly LogEvent[] | undefined }[] = [];
+      const off = b.watch('wd', (partition, events) => hints.push({ partition, events }));
+      await b.append('wd', [{ payload: { n: 0 }, partition: 1 }]);
+      await b.append('wd', [
+        { payload: { n: 1 }, partition: 1, key: 'k', headers: { h: 'v' } },
+        { payload: { n: 2 }, partition: 1 },
+        { payload: { n: 3 }, partition: 0 },
+      ]);
+      await vi.waitFor(() => expect(hints.filter((x) => x.partition === 0)).toHaveLength(1), {
+        timeout: 5000,
+        interval: 10,
+      });
+      await vi.waitFor(() => expect(hints.filter((x) => x.partition === 1)).toHaveLength(2), {
+        timeout: 5000,
+        interval: 10,
+      });
+      off();
+      for (const { partition, events } of hints) {
+        if (events === undefined) continue; // a backend may send the partition alone
+        expect(events.length).toBeGreaterThan(0);
+        const stored = await b.read('wd', partition, events[0]!.offset, events.length);
+        expect(events).toEqual(stored);
+      }
     });
 
     it('close is idempotent and later calls reject with CLOSED', async () => {

@@ -1,3 +1,4 @@
+// Conformance tests of membership by heartbeats: join, meta, liveness window, leave.
 import { describe, expect, it } from 'vitest';
 import type { Harness } from './harness.ts';
 import { rejectsWithCode, T0 } from './harness.ts';

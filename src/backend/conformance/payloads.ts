@@ -1,3 +1,4 @@
+// Conformance tests that payloads are JSON and round-trip exactly (unicode, nesting, refused values).
 import { describe, expect, it } from 'vitest';
 import type { Harness } from './harness.ts';
 

@@ -1,3 +1,4 @@
+// Conformance tests of read (offset ranges, limits) and endOffset.
 import { describe, expect, it } from 'vitest';
 import type { Harness } from './harness.ts';
 import { rejectsWithCode } from './harness.ts';

@@ -1,3 +1,4 @@
+// Conformance tests of ensureTopic and topicInfo.
 import { describe, expect, it } from 'vitest';
 import type { Harness } from './harness.ts';
 import { rejectsWithCode } from './harness.ts';

@@ -1,5 +1,5 @@
+// MemoryBackend: the default backend, every topic, offset and sub-store in process memory.
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import { type Clock, systemClock } from '../../core/Clock.ts';
 import { throwIfAborted } from '../../core/errors.ts';
 import { validate } from '../../core/validate.ts';
@@ -8,9 +8,17 @@ import type {
   AppendResult,
   Backend,
   CommitOptions,
+  CommitOutcome,
+  CommitRequest,
+  EnsureTopicOptions,
+  GroupTopic,
   LogEvent,
   OpOptions,
+  ReadRequest,
+  Retention,
   TopicInfo,
+  TrimOptions,
+  TrimResult,
 } from '../Backend.ts';
 import {
   checkKeys,
@@ -21,11 +29,23 @@ import {
   checkPartitionIndex,
   prepareEvents,
 } from '../common/args.ts';
+import { checkPartitionList, checkReadRequests } from '../common/batchArgs.ts';
+import { commitEach } from '../common/commitEach.ts';
 import { closedError, fencedError, topicNotFound } from '../common/errors.ts';
 import { decodeJson } from '../common/json.ts';
+import { LocalWatchers } from '../common/LocalWatchers.ts';
+import { sortGroups, sortNames } from '../common/listing.ts';
+import { checkMarkerOffsets, checkRetention, offsetTrimmed } from '../common/retention.ts';
+import { appendTimed, checkTopicTtl, usesTime } from '../common/timed.ts';
+import { MemoryAssignments } from './MemoryAssignments.ts';
+import { MemoryDelayed } from './MemoryDelayed.ts';
 import { MemoryDlq } from './MemoryDlq.ts';
 import { MemoryLeases } from './MemoryLeases.ts';
+import { MemoryLimits } from './MemoryLimits.ts';
 import { MemoryMembership } from './MemoryMembership.ts';
+import { MemoryRetention, type MemoryTopicState } from './MemoryRetention.ts';
+import { MemorySchedules } from './MemorySchedules.ts';
+import { optionsSchema } from './memoryOptions.ts';
 
 /** Options of {@link MemoryBackend}. */
 export interface MemoryBackendOptions {
@@ -33,31 +53,7 @@ export interface MemoryBackendOptions {
   clock?: Clock;
 }
 
-const optionsSchema = z.object({
-  clock: z
-    .custom<Clock>(
-      (v) => typeof v === 'object' && v !== null && typeof (v as Clock).now === 'function',
-      'a Clock (an object with now())',
-    )
-    .optional(),
-});
-
-/** One stored event; the payload stays JSON text so every read returns a fresh copy. */
-interface StoredEvent {
-  readonly id: string;
-  readonly key: string | undefined;
-  readonly payload: string;
-  readonly headers: string | undefined;
-  readonly timestamp: number;
-}
-
-interface TopicState {
-  readonly info: TopicInfo;
-  /** One array per partition; the offset of an event is its index. */
-  readonly logs: StoredEvent[][];
-  /** Every id in the topic → where it landed (ids are unique per topic). */
-  readonly ids: Map<string, AppendResult>;
-}
+type TopicState = MemoryTopicState;
 
 /** Lifecycle of a {@link MemoryBackend}. */
 export type MemoryBackendState = 'open' | 'closed';
@@ -87,13 +83,20 @@ export class MemoryBackend implements Backend {
   readonly dlq: MemoryDlq;
   readonly leases: MemoryLeases;
   readonly membership: MemoryMembership;
+  readonly retention: MemoryRetention;
+  readonly limits: MemoryLimits;
+  readonly delayed: MemoryDelayed;
+  readonly schedules: MemorySchedules;
+  readonly assignments: MemoryAssignments;
 
   private readonly clock: Clock;
   private lifecycle: MemoryBackendState = 'open';
   private readonly topics = new Map<string, TopicState>();
   private readonly offsets = new Map<string, number>();
   private readonly processedKeys = new Map<string, Set<string>>();
-  private readonly watchers = new Map<string, Set<(partition: number) => void>>();
+  /** `offsetKey(group, topic, partition)` → idempotency key → the offset it belongs to. */
+  private readonly markerOffsets = new Map<string, Map<string, number>>();
+  private readonly watchers = new LocalWatchers();
 
   constructor(options: MemoryBackendOptions = {}) {
     const opts = validate(optionsSchema, options, 'MemoryBackend');
@@ -101,7 +104,19 @@ export class MemoryBackend implements Backend {
     const ensureOpen = () => this.ensureOpen();
     this.leases = new MemoryLeases(this.clock, ensureOpen);
     this.membership = new MemoryMembership(this.clock, ensureOpen);
+    this.limits = new MemoryLimits(ensureOpen);
+    this.delayed = new MemoryDelayed(ensureOpen);
+    this.schedules = new MemorySchedules(ensureOpen);
+    this.assignments = new MemoryAssignments(this.clock, ensureOpen);
     this.dlq = new MemoryDlq(this.clock, ensureOpen, this);
+    this.retention = new MemoryRetention({
+      clock: this.clock,
+      ensureOpen,
+      topics: this.topics,
+      committed: (group, topic, partition) => this.offsets.get(offsetKey(group, topic, partition)) ?? 0,
+      markers: this.markerOffsets,
+      unmark: (group, key) => this.processedKeys.get(group)?.delete(key),
+    });
   }
 
   /** `open` until {@link close}. */
@@ -109,16 +124,24 @@ export class MemoryBackend implements Backend {
     return this.lifecycle;
   }
 
-  async ensureTopic(topic: string, options: { partitions: number }): Promise<TopicInfo> {
+  async ensureTopic(topic: string, options: EnsureTopicOptions): Promise<TopicInfo> {
     this.ensureOpen();
     checkName('topic', topic);
     const partitions = checkPartitionCount(options?.partitions);
+    const retention = options.retention === undefined ? undefined : checkRetention(options.retention);
+    const ttl = checkTopicTtl(options.ttl);
+    if (ttl !== undefined) this.delayed.setTopicTtlSync(topic, ttl);
     const existing = this.topics.get(topic);
-    if (existing) return { ...existing.info };
+    if (existing) {
+      if (retention !== undefined) existing.retention = retention;
+      return { ...existing.info };
+    }
     const state: TopicState = {
       info: { topic, partitions },
       logs: Array.from({ length: partitions }, () => []),
+      first: new Array<number>(partitions).fill(0),
       ids: new Map(),
+      retention: retention ?? null,
     };
     this.topics.set(topic, state);
     return { ...state.info };
@@ -138,6 +161,11 @@ export class MemoryBackend implements Backend {
   async append(topic: string, events: readonly AppendInput[], options?: OpOptions): Promise<AppendResult[]> {
     this.ensureOpen();
     throwIfAborted(options?.signal, 'append');
+    if (usesTime(events)) {
+      return appendTimed(this, this.delayed, topic, events, this.clock.now(), async (evs) =>
+        this.appendSync(topic, evs),
+      );
+    }
     return this.appendSync(topic, events);
   }
 
@@ -160,7 +188,7 @@ export class MemoryBackend implements Backend {
       }
       const id = e.id ?? randomUUID();
       const log = t.logs[e.partition]!;
-      const result: AppendResult = { id, partition: e.partition, offset: log.length };
+      const result: AppendResult = { id, partition: e.partition, offset: t.first[e.partition]! + log.length };
       log.push({ id, key: e.key, payload: e.payload, headers: e.headers, timestamp: now });
       t.ids.set(id, result);
       results[i] = { ...result };
@@ -185,10 +213,12 @@ export class MemoryBackend implements Backend {
     checkNonNegativeInt('fromOffset', fromOffset);
     checkNonNegativeInt('limit', limit);
     const log = t.logs[partition]!;
-    const end = Math.min(log.length, fromOffset + limit);
+    const first = t.first[partition]!;
+    if (fromOffset < first) throw offsetTrimmed(topic, partition, fromOffset, first);
+    const end = Math.min(first + log.length, fromOffset + limit);
     const out: LogEvent[] = [];
     for (let offset = fromOffset; offset < end; offset++) {
-      const s = log[offset]!;
+      const s = log[offset - first]!;
       const ev: { -readonly [K in keyof LogEvent]: LogEvent[K] } = {
         topic,
         partition,
@@ -204,12 +234,29 @@ export class MemoryBackend implements Backend {
     return out;
   }
 
+  async readMany(
+    topic: string,
+    requests: readonly ReadRequest[],
+    limitPerPartition: number,
+    options?: OpOptions,
+  ): Promise<LogEvent[][]> {
+    this.ensureOpen();
+    throwIfAborted(options?.signal, 'readMany');
+    const t = this.topics.get(topic);
+    if (t === undefined) throw topicNotFound(topic);
+    checkReadRequests(requests, t.info.partitions);
+    checkNonNegativeInt('limitPerPartition', limitPerPartition);
+    const out: LogEvent[][] = [];
+    for (const r of requests) out.push(await this.read(topic, r.partition, r.fromOffset, limitPerPartition));
+    return out;
+  }
+
   async endOffset(topic: string, partition: number): Promise<number> {
     this.ensureOpen();
     const t = this.topics.get(topic);
     if (t === undefined) throw topicNotFound(topic);
     checkPartition(partition, t.info.partitions);
-    return t.logs[partition]!.length;
+    return t.first[partition]! + t.logs[partition]!.length;
   }
 
   async commit(
@@ -227,17 +274,53 @@ export class MemoryBackend implements Backend {
     checkNonNegativeInt('offset', offset);
     const keys =
       options.idempotencyKeys === undefined ? [] : checkKeys('idempotencyKeys', options.idempotencyKeys);
+    const markerOffsets = checkMarkerOffsets(keys, options.idempotencyOffsets);
     if (options.fence !== undefined && !this.leases.holds(options.fence.lease, options.fence.token)) {
       throw fencedError(options.fence, { group, topic, partition });
     }
     const k = offsetKey(group, topic, partition);
     if (offset > (this.offsets.get(k) ?? 0)) this.offsets.set(k, offset);
     if (keys.length > 0) this.markSync(group, keys);
+    if (markerOffsets !== undefined && keys.length > 0) {
+      let at = this.markerOffsets.get(k);
+      if (at === undefined) this.markerOffsets.set(k, (at = new Map()));
+      for (let i = 0; i < keys.length; i++) at.set(keys[i]!, markerOffsets[i]!);
+    }
+  }
+
+  commitMany(
+    group: string,
+    topic: string,
+    commits: readonly CommitRequest[],
+    options?: OpOptions,
+  ): Promise<CommitOutcome[]> {
+    return commitEach(this, group, topic, commits, options);
+  }
+
+  async listTopics(): Promise<string[]> {
+    this.ensureOpen();
+    return sortNames(this.topics.keys());
+  }
+
+  async listGroups(): Promise<GroupTopic[]> {
+    this.ensureOpen();
+    const pairs = new Map<string, GroupTopic>();
+    for (const k of this.offsets.keys()) {
+      const [group = '', topic = ''] = k.split('\u0000');
+      pairs.set(`${group}\u0000${topic}`, { group, topic });
+    }
+    return sortGroups([...pairs.values()]);
   }
 
   async committed(group: string, topic: string, partition: number): Promise<number> {
     this.ensureOpen();
     return this.offsets.get(offsetKey(group, topic, partition)) ?? 0;
+  }
+
+  async committedMany(group: string, topic: string, partitions: readonly number[]): Promise<number[]> {
+    this.ensureOpen();
+    checkPartitionList(partitions);
+    return partitions.map((p) => this.offsets.get(offsetKey(group, topic, p)) ?? 0);
   }
 
   async processed(group: string, keys: readonly string[]): Promise<Set<string>> {
@@ -257,19 +340,17 @@ export class MemoryBackend implements Backend {
     this.markSync(group, keys);
   }
 
+  setRetention(topic: string, retention: Retention | null): Promise<void> {
+    return this.retention.set(topic, retention);
+  }
+
+  trim(topic: string, options?: TrimOptions): Promise<TrimResult> {
+    return this.retention.trim(topic, options);
+  }
+
   watch(topic: string, onAppend: (partition: number) => void): () => void {
     this.ensureOpen();
-    let set = this.watchers.get(topic);
-    if (set === undefined) this.watchers.set(topic, (set = new Set()));
-    // Wrap so the same function can be subscribed twice and unsubscribed independently.
-    const entry = (p: number) => onAppend(p);
-    set.add(entry);
-    return () => {
-      const s = this.watchers.get(topic);
-      if (s === undefined) return;
-      s.delete(entry);
-      if (s.size === 0) this.watchers.delete(topic);
-    };
+    return this.watchers.watch(topic, onAppend);
   }
 
   async close(): Promise<void> {
@@ -285,21 +366,7 @@ export class MemoryBackend implements Backend {
   }
 
   private notify(topic: string, partitions: Set<number>): void {
-    const set = this.watchers.get(topic);
-    if (set === undefined || set.size === 0) return;
-    const listeners = [...set];
-    queueMicrotask(() => {
-      for (const p of partitions) {
-        for (const fn of listeners) {
-          if (!set.has(fn)) continue;
-          try {
-            fn(p);
-          } catch (e) {
-            console.error(e);
-          }
-        }
-      }
-    });
+    this.watchers.notify(topic, partitions);
   }
 
   private ensureOpen(): void {
@@ -307,7 +374,8 @@ export class MemoryBackend implements Backend {
   }
 }
 
-function offsetKey(group: string, topic: string, partition: number): string {
+/** The map key of a (group, topic, partition) offset; also used for marker offsets. */
+export function offsetKey(group: string, topic: string, partition: number): string {
   return `${group}\u0000${topic}\u0000${partition}`;
 }
 

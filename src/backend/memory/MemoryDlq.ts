@@ -1,3 +1,4 @@
+// The memory backend's dead-letter queue, payloads kept as JSON text so reads return fresh copies.
 import type { Clock } from '../../core/Clock.ts';
 import type {
   AppendInput,

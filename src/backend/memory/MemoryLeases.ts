@@ -1,6 +1,8 @@
+// The memory backend's leases, rows kept after release so fencing tokens are never reused.
 import type { Clock } from '../../core/Clock.ts';
-import type { Lease, LeaseStore } from '../Backend.ts';
+import type { Lease, LeaseRequest, LeaseStore } from '../Backend.ts';
 import { checkName, checkTtl } from '../common/args.ts';
+import { checkLeaseList, checkLeaseRequests } from '../common/batchArgs.ts';
 import { compareCodePoints } from '../common/order.ts';
 
 /** The stored state of one lease name; kept after release so tokens are never reused. */
@@ -52,6 +54,24 @@ export class MemoryLeases implements LeaseStore {
     if (row.token !== lease.fencingToken) return null;
     row.expiresAt = this.clock.now() + ttlMs;
     return toLease(lease.name, row);
+  }
+
+  async acquireMany(requests: readonly LeaseRequest[], ttlMs: number): Promise<(Lease | null)[]> {
+    this.ensureOpen();
+    checkLeaseRequests(requests);
+    checkTtl('ttlMs', ttlMs);
+    const out: (Lease | null)[] = [];
+    for (const r of requests) out.push(await this.acquire(r.name, r.owner, ttlMs));
+    return out;
+  }
+
+  async renewMany(leases: readonly Lease[], ttlMs: number): Promise<(Lease | null)[]> {
+    this.ensureOpen();
+    checkLeaseList(leases);
+    checkTtl('ttlMs', ttlMs);
+    const out: (Lease | null)[] = [];
+    for (const l of leases) out.push(await this.renew(l, ttlMs));
+    return out;
   }
 
   async release(lease: Lease): Promise<boolean> {

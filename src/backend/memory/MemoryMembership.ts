@@ -1,3 +1,4 @@
+// The memory backend's membership: last heartbeat, join time and JSON meta per node.
 import type { Clock } from '../../core/Clock.ts';
 import type { Member, MembershipStore } from '../Backend.ts';
 import { checkMeta, checkName, checkNonNegativeInt } from '../common/args.ts';

@@ -1,3 +1,4 @@
+// Public exports of the memory backend.
 /** @packageDocumentation */
 export {
   createMemoryBackend,

@@ -1,3 +1,4 @@
+// Memory backend tests: the conformance suite plus option checks and lifecycle state.
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../core/ManualClock.ts';
 import { runBackendConformance } from '../conformance/index.ts';

@@ -1,11 +1,15 @@
+// What a PostgreSQL backend's parts share: the pool, migration on first use, statements and transactions under the call deadline, topics, LISTEN.
 import pg from 'pg';
 import type { Clock } from '../../core/Clock.ts';
 import { abortError, throwIfAborted } from '../../core/errors.ts';
-import type { TopicInfo } from '../Backend.ts';
+import type { LogEvent, TopicInfo } from '../Backend.ts';
+import { type CallDeadline, withCallDeadline } from '../common/callDeadline.ts';
 import { closedError } from '../common/errors.ts';
 import { migratePg, quoteIdent } from './migrations.ts';
 import { PgListener, type ReconnectDelays } from './PgListener.ts';
-import { isConnectionError, KIND, mapPgError } from './pgErrors.ts';
+import { destroyHungClient } from './pgDeadline.ts';
+import { isConnectionError, KIND, mapPgError, pgEndpoint } from './pgErrors.ts';
+import { hintEvents } from './pgNotifyEvents.ts';
 
 /** A topic as stored: its id and partition count (both immutable once created). */
 export interface PgTopic {
@@ -30,6 +34,8 @@ export interface PgConnectionSettings {
   readonly clock: Clock;
   readonly notify: boolean;
   readonly reconnect: ReconnectDelays;
+  /** Deadline of one call (statement or transaction, connection wait included), in ms. */
+  readonly callTimeoutMs: number;
 }
 
 /**
@@ -48,14 +54,17 @@ export class PgConnection {
   readonly channel: string;
   readonly clock: Clock;
   readonly notifyEnabled: boolean;
+  /** `host:port/database`, named in connection and login errors. */
+  readonly endpoint: string;
   /** Migration versions applied by this instance (empty when the schema was already current). */
   applied: readonly number[] = [];
 
   private closing: Promise<void> | undefined;
   private readyPromise: Promise<void> | undefined;
   private readonly topics = new Map<string, PgTopic>();
-  private readonly watchers = new Map<string, Set<(partition: number) => void>>();
+  private readonly watchers = new Map<string, Set<PgAppendListener>>();
   private listenerInstance: PgListener | undefined;
+  private readonly deadline: CallDeadline;
 
   constructor(private readonly settings: PgConnectionSettings) {
     this.schema = settings.schema;
@@ -63,6 +72,8 @@ export class PgConnection {
     this.channel = `${settings.schema}.append`;
     this.clock = settings.clock;
     this.notifyEnabled = settings.notify;
+    this.endpoint = pgEndpoint(settings.clientConfig);
+    this.deadline = { kind: KIND, ms: settings.callTimeoutMs, endpoint: this.endpoint };
     this.pool = new pg.Pool(settings.clientConfig);
     // Idle clients that lose their connection (server restart) are discarded by the pool; this
     // listener only keeps their error from becoming an uncaught exception.
@@ -102,7 +113,8 @@ export class PgConnection {
   /**
    * Runs one statement on the pool (autocommit). A read aborted through `signal` rejects with
    * `ABORTED` at once (the statement finishes in the background); pass `abortable: false` for
-   * writes, whose outcome must be awaited.
+   * writes, whose outcome must be awaited. Answers within the call deadline or rejects with
+   * `BACKEND_UNAVAILABLE` (the pool destroys the client once its `query_timeout` fires).
    */
   async query<R extends pg.QueryResultRow>(
     what: string,
@@ -114,19 +126,24 @@ export class PgConnection {
     this.ensureOpen();
     throwIfAborted(signal, what);
     try {
-      await this.ready();
-      throwIfAborted(signal, what);
-      const pending = this.pool.query<R>(text, values as unknown[]);
+      const pending = withCallDeadline(this.deadline, what, async () => {
+        await this.ready();
+        throwIfAborted(signal, what);
+        return this.pool.query<R>(text, values as unknown[]);
+      });
       return await (abortable ? raceAbort(pending, signal, what) : pending);
     } catch (e) {
-      throw mapPgError(e, what);
+      throw mapPgError(e, what, this.endpoint);
     }
   }
 
   /**
    * Runs `fn` in a transaction on one client. An abort before `COMMIT` rolls back and rejects
    * with `ABORTED`; once `COMMIT` is sent the outcome is awaited. A client whose connection
-   * failed is destroyed rather than returned to the pool.
+   * failed is destroyed rather than returned to the pool. The whole transaction (connection wait
+   * included) answers within the call deadline; past it the call rejects with
+   * `BACKEND_UNAVAILABLE` and the client's socket is destroyed, so a hung transaction never
+   * holds a pooled connection.
    */
   async tx<T>(
     what: string,
@@ -136,33 +153,42 @@ export class PgConnection {
     this.ensureOpen();
     throwIfAborted(signal, what);
     let client: pg.PoolClient | undefined;
-    let broken: unknown;
-    const onError = (e: unknown) => {
-      broken ??= e;
+    let expired: Error | undefined;
+    const run = async (): Promise<T> => {
+      let broken: unknown;
+      const onError = (e: unknown) => {
+        broken ??= e;
+      };
+      try {
+        await this.ready();
+        client = await raceAbort(this.pool.connect(), signal, what, (c) => c.release());
+        client.on('error', onError);
+        // The deadline passed while waiting for the connection: do not start the transaction.
+        if (expired) throw expired;
+        await client.query('BEGIN');
+        const result = await fn(client);
+        if (signal?.aborted) throw abortError(signal, what);
+        await client.query('COMMIT');
+        return result;
+      } catch (e) {
+        if (client !== undefined && broken === undefined && expired === undefined && !isConnectionError(e)) {
+          await client.query('ROLLBACK').catch((err: unknown) => {
+            broken = err;
+          });
+        }
+        if (isConnectionError(e)) broken ??= e;
+        throw mapPgError(e, what, this.endpoint);
+      } finally {
+        if (client !== undefined) {
+          client.removeListener('error', onError);
+          client.release(broken === undefined && expired === undefined ? undefined : true);
+        }
+      }
     };
-    try {
-      await this.ready();
-      client = await raceAbort(this.pool.connect(), signal, what, (c) => c.release());
-      client.on('error', onError);
-      await client.query('BEGIN');
-      const result = await fn(client);
-      if (signal?.aborted) throw abortError(signal, what);
-      await client.query('COMMIT');
-      return result;
-    } catch (e) {
-      if (client !== undefined && broken === undefined && !isConnectionError(e)) {
-        await client.query('ROLLBACK').catch((err: unknown) => {
-          broken = err;
-        });
-      }
-      if (isConnectionError(e)) broken ??= e;
-      throw mapPgError(e, what);
-    } finally {
-      if (client !== undefined) {
-        client.removeListener('error', onError);
-        client.release(broken === undefined ? undefined : true);
-      }
-    }
+    return withCallDeadline(this.deadline, what, run, () => {
+      expired = new Error('call deadline missed');
+      destroyHungClient(client);
+    });
   }
 
   /** The stored topic, from the cache or the database (topics are never altered or dropped). */
@@ -198,11 +224,11 @@ export class PgConnection {
   }
 
   /** Subscribes to append notifications of `topic`; starts the `LISTEN` connection on first use. */
-  watch(topic: string, onAppend: (partition: number) => void): () => void {
+  watch(topic: string, onAppend: PgAppendListener): () => void {
     this.ensureOpen();
     let set = this.watchers.get(topic);
     if (set === undefined) this.watchers.set(topic, (set = new Set()));
-    const entry = (p: number) => onAppend(p);
+    const entry: PgAppendListener = (p, events) => onAppend(p, events);
     set.add(entry);
     if (this.listenerInstance === undefined) {
       this.listenerInstance = new PgListener(
@@ -255,7 +281,10 @@ export class PgConnection {
     }
   }
 
-  /** Delivers a notification payload `"<partition>,<partition>,...:<topic>"` to the topic's watchers. */
+  /**
+   * Delivers a notification payload `"<partition>,<partition>,...:<topic>"` to the topic's
+   * watchers, with the events it carries (see `pgNotifyEvents.ts`) when there are some.
+   */
   private dispatch(payload: string): void {
     const colon = payload.indexOf(':');
     if (colon < 0) return;
@@ -263,13 +292,20 @@ export class PgConnection {
     const set = this.watchers.get(topic);
     if (set === undefined || set.size === 0) return;
     const listeners = [...set];
-    for (const part of payload.slice(0, colon).split(',')) {
+    const parts = payload.slice(0, colon).split(',');
+    const last = parts[parts.length - 1] ?? '';
+    // Each listener decodes its own copy: a handler that changes its event cannot touch another's.
+    const carried = last.startsWith('~') ? last : undefined;
+    const decoded = listeners.map((): Map<number, LogEvent[]> | undefined =>
+      carried === undefined ? undefined : hintEvents(topic, carried),
+    );
+    for (const part of parts) {
       const p = Number(part);
-      if (!Number.isSafeInteger(p)) continue;
-      for (const fn of listeners) {
+      if (!Number.isSafeInteger(p) || part === '') continue;
+      for (const [i, fn] of listeners.entries()) {
         if (!set.has(fn)) continue;
         try {
-          fn(p);
+          fn(p, decoded[i]?.get(p));
         } catch (e) {
           console.error(e);
         }
@@ -277,6 +313,9 @@ export class PgConnection {
     }
   }
 }
+
+/** A watcher of a topic's appends: the partition, and the events appended to it when the notification carried them. */
+export type PgAppendListener = (partition: number, events?: readonly LogEvent[]) => void;
 
 /** Notification payloads for an append that touched `partitions` of `topic`, each under PostgreSQL's 8000-byte limit. */
 export function notificationPayloads(topic: string, partitions: Iterable<number>): string[] {

@@ -1,3 +1,4 @@
+// The PostgreSQL LISTEN connection behind watch(): connect, listen, deliver notifications, reconnect with backoff.
 import pg from 'pg';
 import type { Clock, Timer } from '../../core/Clock.ts';
 import { quoteIdent } from './migrations.ts';

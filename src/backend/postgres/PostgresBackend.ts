@@ -1,42 +1,45 @@
+// The PostgreSQL backend: durable log, offsets, idempotency, fencing and the stores built on one pool and schema.
 import type {
   AppendInput,
   AppendResult,
   Backend,
   CommitOptions,
+  CommitOutcome,
+  CommitRequest,
+  EnsureTopicOptions,
+  GroupTopic,
   LogEvent,
   OpOptions,
+  ReadRequest,
+  Retention,
   TopicInfo,
+  TrimOptions,
+  TrimResult,
 } from '../Backend.ts';
-import {
-  checkKeys,
-  checkName,
-  checkNonNegativeInt,
-  checkPartition,
-  checkPartitionCount,
-  checkPartitionIndex,
-  prepareEvents,
-} from '../common/args.ts';
-import { fencedError, topicNotFound } from '../common/errors.ts';
-import { decodeJson } from '../common/json.ts';
+import { checkKeys, checkName, checkPartition, checkPartitionCount, prepareEvents } from '../common/args.ts';
+import { topicNotFound } from '../common/errors.ts';
+import { sortGroups, sortNames } from '../common/listing.ts';
+import { checkRetention } from '../common/retention.ts';
+import { appendTimed, checkTopicTtl, usesTime } from '../common/timed.ts';
 import { insertEvents, isDuplicateIdRace } from './appendEvents.ts';
+import { committedMany, readMany } from './batchReads.ts';
+import { pgCommitMany } from './commitMany.ts';
+import { pgCommit } from './commitOffset.ts';
 import { type PostgresBackendOptions, resolveOptions } from './options.ts';
 import { PgConnection, type PgTopic } from './PgConnection.ts';
 import type { PgListenerState } from './PgListener.ts';
+import { PostgresAssignments } from './PostgresAssignments.ts';
+import { PostgresDelayed } from './PostgresDelayed.ts';
 import { PostgresDlq } from './PostgresDlq.ts';
 import { PostgresLeases } from './PostgresLeases.ts';
+import { PostgresLimits } from './PostgresLimits.ts';
 import { PostgresMembership } from './PostgresMembership.ts';
+import { PostgresRetention } from './PostgresRetention.ts';
+import { PostgresSchedules } from './PostgresSchedules.ts';
+import { pgRead } from './readPartition.ts';
 
 /** Lifecycle of a {@link PostgresBackend}. */
 export type PostgresBackendState = 'open' | 'closed';
-
-interface EventRow {
-  event_offset: string;
-  id: string;
-  key: string | null;
-  payload: string;
-  headers: string | null;
-  ts: string;
-}
 
 /** How often an append is run again after losing a race on a new id to another process. */
 const ID_RACE_RETRIES = 5;
@@ -76,6 +79,11 @@ export class PostgresBackend implements Backend {
   readonly dlq: PostgresDlq;
   readonly leases: PostgresLeases;
   readonly membership: PostgresMembership;
+  readonly retention: PostgresRetention;
+  readonly limits: PostgresLimits;
+  readonly delayed: PostgresDelayed;
+  readonly schedules: PostgresSchedules;
+  readonly assignments: PostgresAssignments;
   /** The schema holding this backend's tables. */
   readonly schema: string;
 
@@ -86,7 +94,12 @@ export class PostgresBackend implements Backend {
     this.schema = this.conn.schema;
     this.leases = new PostgresLeases(this.conn);
     this.membership = new PostgresMembership(this.conn);
+    this.limits = new PostgresLimits(this.conn);
+    this.delayed = new PostgresDelayed(this.conn);
+    this.schedules = new PostgresSchedules(this.conn);
+    this.assignments = new PostgresAssignments(this.conn);
     this.dlq = new PostgresDlq(this.conn);
+    this.retention = new PostgresRetention(this.conn);
   }
 
   /** `open` until {@link close}. */
@@ -122,12 +135,18 @@ export class PostgresBackend implements Backend {
     await this.conn.query('ready', 'SELECT 1', []);
   }
 
-  async ensureTopic(topic: string, options: { partitions: number }): Promise<TopicInfo> {
+  async ensureTopic(topic: string, options: EnsureTopicOptions): Promise<TopicInfo> {
     this.conn.ensureOpen();
     checkName('topic', topic);
     const partitions = checkPartitionCount(options?.partitions);
+    const retention = options.retention === undefined ? undefined : checkRetention(options.retention);
+    const ttl = checkTopicTtl(options.ttl);
+    if (ttl !== undefined) await this.delayed.setTopicTtl(topic, ttl);
     const known = this.conn.cachedTopic(topic);
-    if (known !== undefined) return { ...known.info };
+    if (known !== undefined) {
+      if (retention !== undefined) await this.retention.setValidated(topic, retention);
+      return { ...known.info };
+    }
     const s = this.conn.s;
     // One statement: the topic and its partition counters appear together or not at all. A
     // concurrent creator with another count waits on the unique name, then inserts nothing.
@@ -145,6 +164,7 @@ export class PostgresBackend implements Backend {
       false,
     );
     const t = await this.requireTopic('ensureTopic', topic);
+    if (retention !== undefined) await this.retention.setValidated(topic, retention);
     return { ...t.info };
   }
 
@@ -156,6 +176,11 @@ export class PostgresBackend implements Backend {
 
   async append(topic: string, events: readonly AppendInput[], options?: OpOptions): Promise<AppendResult[]> {
     this.conn.ensureOpen();
+    if (usesTime(events)) {
+      return appendTimed(this, this.delayed, topic, events, this.conn.clock.now(), (e) =>
+        this.append(topic, e, options),
+      );
+    }
     const signal = options?.signal;
     const t = await this.requireTopic('append', topic, signal);
     const prepared = prepareEvents(events, t.info.partitions);
@@ -171,43 +196,23 @@ export class PostgresBackend implements Backend {
     }
   }
 
-  async read(
+  read(
     topic: string,
     partition: number,
     fromOffset: number,
     limit: number,
     options?: OpOptions,
   ): Promise<LogEvent[]> {
-    this.conn.ensureOpen();
-    const signal = options?.signal;
-    const t = await this.requireTopic('read', topic, signal);
-    checkPartition(partition, t.info.partitions);
-    checkNonNegativeInt('fromOffset', fromOffset);
-    checkNonNegativeInt('limit', limit);
-    if (limit === 0) return [];
-    // Offsets are dense, so the window is also bounded above: a pure index range scan.
-    const { rows } = await this.conn.query<EventRow>(
-      'read',
-      `SELECT event_offset, id, key, payload::text AS payload, headers::text AS headers, ts
-       FROM ${this.conn.s}.events
-       WHERE topic_id = $1 AND partition = $2 AND event_offset >= $3 AND event_offset < $3::bigint + $4
-       ORDER BY event_offset LIMIT $4`,
-      [t.topicId, partition, fromOffset, limit],
-      signal,
-    );
-    return rows.map((r) => {
-      const ev: { -readonly [K in keyof LogEvent]: LogEvent[K] } = {
-        topic,
-        partition,
-        offset: Number(r.event_offset),
-        id: r.id,
-        payload: decodeJson(r.payload),
-        timestamp: Number(r.ts),
-      };
-      if (r.key !== null) ev.key = r.key;
-      if (r.headers !== null) ev.headers = decodeJson<Record<string, string>>(r.headers);
-      return ev;
-    });
+    return pgRead(this.conn, topic, partition, fromOffset, limit, options?.signal);
+  }
+
+  readMany(
+    topic: string,
+    requests: readonly ReadRequest[],
+    limitPerPartition: number,
+    options?: OpOptions,
+  ): Promise<LogEvent[][]> {
+    return readMany(this.conn, topic, requests, limitPerPartition, options?.signal);
   }
 
   async endOffset(topic: string, partition: number): Promise<number> {
@@ -222,60 +227,43 @@ export class PostgresBackend implements Backend {
     return Number(rows[0]?.next_offset ?? 0);
   }
 
-  async commit(
+  commit(
     group: string,
     topic: string,
     partition: number,
     offset: number,
     options: CommitOptions = {},
   ): Promise<void> {
+    return pgCommit(this.conn, group, topic, partition, offset, options);
+  }
+
+  commitMany(
+    group: string,
+    topic: string,
+    commits: readonly CommitRequest[],
+    options?: OpOptions,
+  ): Promise<CommitOutcome[]> {
+    return pgCommitMany(this.conn, group, topic, commits, options);
+  }
+
+  async listTopics(): Promise<string[]> {
     this.conn.ensureOpen();
-    checkName('group', group);
-    checkName('topic', topic);
-    checkPartitionIndex(partition);
-    checkNonNegativeInt('offset', offset);
-    const keys =
-      options.idempotencyKeys === undefined ? [] : checkKeys('idempotencyKeys', options.idempotencyKeys);
-    const fence = options.fence;
-    // A fence that cannot name a lease or token cannot match one: refused like any stale token.
-    if (fence !== undefined && (typeof fence.lease !== 'string' || !Number.isSafeInteger(fence.token))) {
-      throw fencedError(fence, { group, topic, partition });
-    }
-    const s = this.conn.s;
-    const params: unknown[] = [group, topic, partition, offset, this.conn.clock.now(), [...keys]];
-    let fenceSql = 'SELECT 1 AS ok';
-    if (fence !== undefined) {
-      params.push(fence.lease, fence.token);
-      // FOR SHARE: nobody can take the lease over (UPDATE its row) until this commit is done.
-      fenceSql = `SELECT 1 AS ok FROM ${s}.leases
-        WHERE name = $7 AND owner IS NOT NULL AND token = $8 AND expires_at > $5 FOR SHARE`;
-    }
-    // One statement, hence one transaction: the fence check, the monotonic offset update and the
-    // idempotency markers. Both writes read the fence: when it is empty nothing is written.
-    const { rows } = await this.conn.query<{ ok: string }>(
-      'commit',
-      `WITH fence AS (${fenceSql}),
-       moved AS (
-         INSERT INTO ${s}.offsets AS o (grp, topic, partition, committed_offset, updated_at)
-         SELECT $1, $2, $3, $4, $5 FROM fence
-         ON CONFLICT (grp, topic, partition) DO UPDATE
-           SET committed_offset = GREATEST(o.committed_offset, excluded.committed_offset),
-               updated_at = excluded.updated_at
-           WHERE excluded.committed_offset > o.committed_offset
-       ),
-       marked AS (
-         INSERT INTO ${s}.processed (grp, key, processed_at)
-         SELECT $1, k, $5 FROM unnest($6::text[]) AS k WHERE EXISTS (SELECT 1 FROM fence)
-         ON CONFLICT (grp, key) DO NOTHING
-       )
-       SELECT count(*) AS ok FROM fence`,
-      params,
-      options.signal,
-      false,
+    const { rows } = await this.conn.query<{ name: string }>(
+      'listTopics',
+      `SELECT name FROM ${this.conn.s}.topics`,
+      [],
     );
-    if (fence !== undefined && Number(rows[0]?.ok ?? 0) === 0) {
-      throw fencedError(fence, { group, topic, partition });
-    }
+    return sortNames(rows.map((r) => r.name));
+  }
+
+  async listGroups(): Promise<GroupTopic[]> {
+    this.conn.ensureOpen();
+    const { rows } = await this.conn.query<{ grp: string; topic: string }>(
+      'listGroups',
+      `SELECT DISTINCT grp, topic FROM ${this.conn.s}.offsets WHERE committed_offset > 0`,
+      [],
+    );
+    return sortGroups(rows.map((r) => ({ group: r.grp, topic: r.topic })));
   }
 
   async committed(group: string, topic: string, partition: number): Promise<number> {
@@ -286,6 +274,10 @@ export class PostgresBackend implements Backend {
       [group, topic, partition],
     );
     return Number(rows[0]?.committed_offset ?? 0);
+  }
+
+  committedMany(group: string, topic: string, partitions: readonly number[]): Promise<number[]> {
+    return committedMany(this.conn, group, topic, partitions);
   }
 
   async processed(group: string, keys: readonly string[]): Promise<Set<string>> {
@@ -316,12 +308,21 @@ export class PostgresBackend implements Backend {
     );
   }
 
+  setRetention(topic: string, retention: Retention | null): Promise<void> {
+    return this.retention.set(topic, retention);
+  }
+
+  trim(topic: string, options?: TrimOptions): Promise<TrimResult> {
+    return this.retention.trim(topic, options);
+  }
+
   /**
    * Calls `onAppend(partition)` when events are appended to `topic` by any process using this
-   * schema (with `notify` on). Only a hint: notifications sent while the `LISTEN` connection is
-   * down are lost, so readers must still poll with a bounded interval.
+   * schema (with `notify` on), with the appended events when they fit into the notification
+   * (about 5 KB of them). Only a hint: notifications sent while the `LISTEN` connection is down
+   * are lost, so readers must still poll with a bounded interval.
    */
-  watch(topic: string, onAppend: (partition: number) => void): () => void {
+  watch(topic: string, onAppend: (partition: number, events?: readonly LogEvent[]) => void): () => void {
     return this.conn.watch(topic, onAppend);
   }
 

@@ -1,3 +1,4 @@
+// The PostgreSQL dead-letter queue: put, get, list with filters and paging, replay into the log, purge.
 import type { DeadLetter, DeadLetterInput, DlqFilter, DlqStore } from '../Backend.ts';
 import { checkDlqFilter, checkName, prepareDeadLetter, prepareEvents } from '../common/args.ts';
 import { buildDeadLetter, replayEvent } from '../common/deadLetters.ts';

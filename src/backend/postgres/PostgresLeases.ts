@@ -1,5 +1,7 @@
-import type { Lease, LeaseStore } from '../Backend.ts';
+// PostgreSQL leases: one statement per operation, time as a parameter, released rows kept so tokens are never reused.
+import type { Lease, LeaseRequest, LeaseStore } from '../Backend.ts';
 import { checkName, checkTtl } from '../common/args.ts';
+import { checkLeaseList, checkLeaseRequests } from '../common/batchArgs.ts';
 import type { PgConnection } from './PgConnection.ts';
 
 interface LeaseRow {
@@ -58,6 +60,61 @@ export class PostgresLeases implements LeaseStore {
     );
     const row = rows[0];
     return row === undefined ? null : toLease(row);
+  }
+
+  async acquireMany(requests: readonly LeaseRequest[], ttlMs: number): Promise<(Lease | null)[]> {
+    this.conn.ensureOpen();
+    checkLeaseRequests(requests);
+    checkTtl('ttlMs', ttlMs);
+    if (requests.length === 0) return [];
+    const now = this.conn.clock.now();
+    // The rule of `acquire`, for every name in one statement. Rows are taken in name order, so
+    // two runners acquiring overlapping sets cannot deadlock.
+    const { rows } = await this.conn.query<LeaseRow>(
+      'leases.acquireMany',
+      `INSERT INTO ${this.conn.s}.leases AS l (name, owner, token, expires_at)
+       SELECT r.name, r.owner, 1, $3 FROM unnest($1::text[], $2::text[]) AS r(name, owner) ORDER BY r.name
+       ON CONFLICT (name) DO UPDATE SET
+         owner = excluded.owner,
+         token = CASE WHEN l.owner = excluded.owner THEN l.token ELSE l.token + 1 END,
+         expires_at = excluded.expires_at
+       WHERE l.owner IS NULL OR l.owner = excluded.owner OR l.expires_at <= $4
+       RETURNING name, owner, token, expires_at`,
+      [requests.map((r) => r.name), requests.map((r) => r.owner), now + ttlMs, now],
+      undefined,
+      false,
+    );
+    const byName = new Map(rows.map((r) => [r.name, toLease(r)]));
+    return requests.map((r) => byName.get(r.name) ?? null);
+  }
+
+  async renewMany(leases: readonly Lease[], ttlMs: number): Promise<(Lease | null)[]> {
+    this.conn.ensureOpen();
+    checkLeaseList(leases);
+    checkTtl('ttlMs', ttlMs);
+    if (leases.length === 0) return [];
+    const { rows } = await this.conn.query<LeaseRow>(
+      'leases.renewMany',
+      // Rows locked in name order first (as commitMany share-locks them), so the two cannot deadlock.
+      `WITH locked AS (
+         SELECT l.name FROM ${this.conn.s}.leases AS l
+         JOIN unnest($1::text[], $2::text[], $3::bigint[]) AS r(name, owner, token)
+           ON l.name = r.name AND l.owner = r.owner AND l.token = r.token
+         ORDER BY l.name FOR UPDATE OF l
+       )
+       UPDATE ${this.conn.s}.leases AS l SET expires_at = $4 FROM locked WHERE l.name = locked.name
+       RETURNING l.name, l.owner, l.token, l.expires_at`,
+      [
+        leases.map((l) => l.name),
+        leases.map((l) => l.owner),
+        leases.map((l) => l.fencingToken),
+        this.conn.clock.now() + ttlMs,
+      ],
+      undefined,
+      false,
+    );
+    const byName = new Map(rows.map((r) => [r.name, toLease(r)]));
+    return leases.map((l) => byName.get(l.name) ?? null);
   }
 
   async release(lease: Lease): Promise<boolean> {

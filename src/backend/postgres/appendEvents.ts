@@ -1,8 +1,10 @@
+// PostgreSQL append inside a transaction: lock partition counters, deduplicate ids, insert events and notify in three round trips.
 import { randomUUID } from 'node:crypto';
 import type { AppendResult } from '../Backend.ts';
 import type { PreparedEvent } from '../common/args.ts';
 import { notificationPayloads, type PgConnection, type PgQueryable, type PgTopic } from './PgConnection.ts';
 import { sqlState } from './pgErrors.ts';
+import { appendNotification, type NewEventRow } from './pgNotifyEvents.ts';
 
 /**
  * Appends a validated batch inside the caller's transaction on `db`, in three round trips:
@@ -52,7 +54,10 @@ export async function insertEvents(
   const existing = new Map<string, AppendResult>();
   if (callerIds.length > 0) {
     const found = await db.query<{ id: string; partition: number; event_offset: string }>(
-      `SELECT id, partition, event_offset FROM ${s}.events WHERE topic_id = $1 AND id = ANY($2::text[])`,
+      // Through the digest index (migration 2): the digest narrows, the id comparison decides.
+      `SELECT e.id, e.partition, e.event_offset FROM unnest($2::text[]) AS x(id)
+       JOIN ${s}.events AS e ON e.topic_id = $1 AND decode(md5(e.id), 'hex') = decode(md5(x.id), 'hex')
+         AND e.id = x.id`,
       [topic.topicId, callerIds],
     );
     for (const r of found.rows) {
@@ -96,7 +101,23 @@ export async function insertEvents(
 
   const counterPartitions = [...notified].sort((a, b) => a - b);
   const counterNext = counterPartitions.map((p) => next.get(p)!);
-  const payloads = conn.notifyEnabled ? notificationPayloads(topic.info.topic, counterPartitions) : [];
+  const now = conn.clock.now();
+  let payloads: string[] = [];
+  if (conn.notifyEnabled) {
+    // Small appends carry their events to the watchers; others name the partitions only.
+    const rows = colId.map(
+      (id, i): NewEventRow => [
+        colPartition[i]!,
+        colOffset[i]!,
+        id,
+        colKey[i] ?? null,
+        colPayload[i]!,
+        colHeaders[i] ?? null,
+      ],
+    );
+    const one = appendNotification(topic.info.topic, counterPartitions, rows, now);
+    payloads = one !== undefined ? [one] : notificationPayloads(topic.info.topic, counterPartitions);
+  }
   await db.query(
     `WITH inserted AS (
        INSERT INTO ${s}.events (topic_id, partition, event_offset, id, key, payload, headers, ts)
@@ -116,7 +137,7 @@ export async function insertEvents(
       colKey,
       colPayload,
       colHeaders,
-      conn.clock.now(),
+      now,
       counterPartitions,
       counterNext,
       conn.channel,

@@ -1,3 +1,4 @@
+// Public exports of the PostgreSQL backend (`sluice/postgres`).
 /**
  * The PostgreSQL backend: `import { createPostgresBackend } from 'sluice/postgres'`.
  * @packageDocumentation

@@ -1,3 +1,4 @@
+// The numbered schema migrations of the PostgreSQL backend and the advisory-locked runner that applies them.
 import type { ClientBase } from 'pg';
 import { SluiceError } from '../../core/errors.ts';
 
@@ -96,6 +97,131 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         meta json NOT NULL,
         last_heartbeat bigint NOT NULL,
         joined_at bigint NOT NULL
+      );
+    `,
+  },
+  {
+    version: 2,
+    name: 'retention and a compact event-id index',
+    // Retention per topic, the first available offset per partition, and the log position of
+    // idempotency markers recorded with an offset (so trim can remove the passed ones). The
+    // unique event-id index keys on the 16-byte MD5 digest of the id instead of the id text:
+    // appends look ids up through the same expression and compare the id itself, so a digest
+    // collision can only make an append fail, never deduplicate two different ids.
+    up: (s) => `
+      ALTER TABLE ${s}.topics ADD COLUMN retention json;
+      ALTER TABLE ${s}.partitions ADD COLUMN first_offset bigint NOT NULL DEFAULT 0;
+      ALTER TABLE ${s}.processed ADD COLUMN topic text, ADD COLUMN partition integer,
+        ADD COLUMN event_offset bigint;
+      -- Only markers with an offset, by topic alone: duplicates share one posting list.
+      CREATE INDEX processed_topic ON ${s}.processed (topic) WHERE topic IS NOT NULL;
+      ALTER TABLE ${s}.events DROP CONSTRAINT events_topic_id_uniq;
+      CREATE UNIQUE INDEX events_topic_id_uniq ON ${s}.events (topic_id, (decode(md5(id), 'hex')));
+    `,
+  },
+  {
+    version: 3,
+    name: 'limiters',
+    // Rate buckets keep the last decision (granted, wait_ms) so one UPSERT ... RETURNING both
+    // decides and reports. Times are float8 ms: GCRA intervals may be fractional.
+    up: (s) => `
+      CREATE TABLE ${s}.rate_buckets (
+        name text COLLATE "C" NOT NULL,
+        key text COLLATE "C" NOT NULL,
+        tat float8 NOT NULL,
+        park_until float8 NOT NULL DEFAULT 0,
+        granted boolean NOT NULL DEFAULT true,
+        wait_ms float8 NOT NULL DEFAULT 0,
+        PRIMARY KEY (name, key)
+      );
+      CREATE TABLE ${s}.limit_parks (
+        name text COLLATE "C" NOT NULL,
+        key text COLLATE "C" NOT NULL,
+        until_ms float8 NOT NULL,
+        PRIMARY KEY (name, key)
+      );
+      CREATE TABLE ${s}.limit_slots (
+        name text COLLATE "C" NOT NULL,
+        key text COLLATE "C" NOT NULL,
+        holder text COLLATE "C" NOT NULL,
+        weight float8 NOT NULL,
+        expires_at float8 NOT NULL,
+        PRIMARY KEY (name, key, holder)
+      );
+      -- One semaphore decision in one call: a transaction-level advisory lock per (name, key)
+      -- serializes acquirers, expired slots are dropped, then the slot is granted or the
+      -- earliest expiry is reported. The time is the p_now argument.
+      CREATE FUNCTION ${s}.acquire_slot(p_name text, p_key text, p_holder text, p_weight float8,
+          p_max float8, p_ttl float8, p_now float8,
+          OUT granted boolean, OUT expires_at float8, OUT retry_ms float8, OUT parked boolean)
+      LANGUAGE plpgsql AS $fn$
+      DECLARE
+        v_park float8;
+        v_held float8;
+        v_earliest float8;
+      BEGIN
+        PERFORM pg_advisory_xact_lock(hashtextextended(p_name || '/' || p_key, 0));
+        SELECT coalesce(max(until_ms), 0) INTO v_park FROM ${s}.limit_parks
+          WHERE name = p_name AND key IN (p_key, '');
+        IF v_park > p_now THEN
+          granted := false; expires_at := 0; retry_ms := v_park - p_now; parked := true;
+          RETURN;
+        END IF;
+        DELETE FROM ${s}.limit_slots AS l
+          WHERE l.name = p_name AND l.key = p_key AND (l.expires_at <= p_now OR l.holder = p_holder);
+        SELECT coalesce(sum(l.weight), 0), min(l.expires_at) INTO v_held, v_earliest
+          FROM ${s}.limit_slots AS l WHERE l.name = p_name AND l.key = p_key;
+        parked := false;
+        IF v_held + p_weight > p_max THEN
+          granted := false; expires_at := 0; retry_ms := coalesce(v_earliest - p_now, 1);
+          RETURN;
+        END IF;
+        INSERT INTO ${s}.limit_slots (name, key, holder, weight, expires_at)
+          VALUES (p_name, p_key, p_holder, p_weight, p_now + p_ttl);
+        granted := true; expires_at := p_now + p_ttl; retry_ms := 0;
+      END
+      $fn$;
+    `,
+  },
+  {
+    version: 4,
+    name: 'delayed events, topic ttl, schedules',
+    up: (s) => `
+      CREATE TABLE ${s}.delayed (
+        seq bigserial PRIMARY KEY,
+        topic text COLLATE "C" NOT NULL,
+        id text COLLATE "C" NOT NULL,
+        partition integer NOT NULL,
+        key text,
+        payload text NOT NULL,
+        headers text,
+        deliver_at bigint NOT NULL,
+        UNIQUE (topic, id)
+      );
+      CREATE INDEX delayed_due ON ${s}.delayed (deliver_at, seq);
+      CREATE TABLE ${s}.topic_ttl (
+        topic text COLLATE "C" PRIMARY KEY,
+        ttl_ms bigint NOT NULL
+      );
+      CREATE TABLE ${s}.schedules (
+        name text COLLATE "C" PRIMARY KEY,
+        topic text COLLATE "C" NOT NULL,
+        spec text NOT NULL,
+        paused boolean NOT NULL DEFAULT false,
+        last_tick bigint,
+        created_at bigint NOT NULL
+      );
+    `,
+  },
+  {
+    version: 5,
+    name: 'runner group assignments',
+    up: (s) => `
+      CREATE TABLE ${s}.assignments (
+        name text COLLATE "C" PRIMARY KEY,
+        generation bigint NOT NULL,
+        body text NOT NULL,
+        published_at bigint NOT NULL
       );
     `,
   },

@@ -1,3 +1,4 @@
+// PostgreSQL session settings on a real server: idle_in_transaction_session_timeout and the locks of a frozen session.
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { resolveOptions } from './options.ts';

@@ -1,7 +1,9 @@
+// Options of the PostgreSQL backend, their checks, and the pool settings (timeouts, deadline) derived from them.
 import type pg from 'pg';
 import { z } from 'zod';
 import { type Clock, systemClock } from '../../core/Clock.ts';
 import { validate } from '../../core/validate.ts';
+import { DEFAULT_CALL_TIMEOUT_MS } from '../common/callDeadline.ts';
 import type { PgConnectionSettings } from './PgConnection.ts';
 
 /** Options of {@link PostgresBackend}. */
@@ -10,7 +12,7 @@ export interface PostgresBackendOptions {
   connectionString?: string;
   /**
    * Options of the `pg` connection pool (`host`, `port`, `user`, `password`, `database`, `ssl`,
-   * `max` (default 10), `idleTimeoutMillis`, ...). The `LISTEN` connection uses the same settings.
+   * `max` (default 2: with the one `LISTEN` connection, at most 3 connections per backend), `idleTimeoutMillis`, ...). The `LISTEN` connection uses the same settings.
    */
   pool?: pg.PoolConfig;
   /**
@@ -25,9 +27,17 @@ export interface PostgresBackendOptions {
    * With `false`, appends cost one notification less and watchers only hear other processes'.
    */
   notify?: boolean;
-  /** How long to wait for a connection (new or from the busy pool) before `BACKEND_UNAVAILABLE`. Default 5000. */
+  /**
+   * Deadline of every backend call in ms: the whole call — waiting for a connection, its
+   * statements, a transaction up to `COMMIT` — answers or rejects with `BACKEND_UNAVAILABLE`
+   * within it; a connection that missed it is destroyed, never reused. Also the default of
+   * `queryTimeoutMs` (pg `query_timeout`) and the server's `statement_timeout`, and the upper
+   * bound of `connectionTimeoutMs`. Default 10000.
+   */
+  callTimeoutMs?: number;
+  /** How long to wait for a connection (new or from the busy pool) before `BACKEND_UNAVAILABLE`. Default 5000 (at most `callTimeoutMs`). */
   connectionTimeoutMs?: number;
-  /** How long to wait for a statement's answer before giving up on the connection (`BACKEND_UNAVAILABLE`). Default 30000. */
+  /** How long to wait for a statement's answer before giving up on the connection (`BACKEND_UNAVAILABLE`). Default `callTimeoutMs`. */
   queryTimeoutMs?: number;
   /**
    * The server ends a session that stays idle inside a transaction this long (PostgreSQL's
@@ -64,6 +74,7 @@ const optionsSchema = z.object({
     )
     .optional(),
   notify: z.boolean().optional(),
+  callTimeoutMs: z.number().int().min(1, 'an integer >= 1').optional(),
   connectionTimeoutMs: z.number().int().min(1, 'an integer >= 1').optional(),
   queryTimeoutMs: z.number().int().min(1, 'an integer >= 1').optional(),
   idleInTransactionTimeoutMs: z.number().int().min(0, 'an integer >= 0').optional(),
@@ -81,11 +92,16 @@ export function resolveOptions(options: PostgresBackendOptions): PgConnectionSet
   const o = validate(optionsSchema, options, 'PostgresBackend');
   const initialMs = o.reconnect?.initialMs ?? 100;
   const maxMs = Math.max(initialMs, o.reconnect?.maxMs ?? 5000);
+  const callTimeoutMs = o.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
   const clientConfig: pg.PoolConfig = {
-    max: 10,
+    max: 2,
     ...o.pool,
-    connectionTimeoutMillis: o.connectionTimeoutMs ?? o.pool?.connectionTimeoutMillis ?? 5000,
-    query_timeout: o.queryTimeoutMs ?? o.pool?.query_timeout ?? 30_000,
+    connectionTimeoutMillis: Math.min(
+      o.connectionTimeoutMs ?? o.pool?.connectionTimeoutMillis ?? 5000,
+      callTimeoutMs,
+    ),
+    query_timeout: o.queryTimeoutMs ?? o.pool?.query_timeout ?? callTimeoutMs,
+    statement_timeout: o.pool?.statement_timeout ?? callTimeoutMs,
     keepAlive: o.pool?.keepAlive ?? true,
     application_name: o.applicationName ?? o.pool?.application_name ?? 'sluice',
     idle_in_transaction_session_timeout:
@@ -98,5 +114,6 @@ export function resolveOptions(options: PostgresBackendOptions): PgConnectionSet
     clock: o.clock ?? systemClock,
     notify: o.notify ?? true,
     reconnect: { initialMs, maxMs },
+    callTimeoutMs,
   };
 }

@@ -1,3 +1,4 @@
+// Tests of mapPgError: which pg and network errors become BACKEND_UNAVAILABLE, AUTH_FAILED, CONFIG_INVALID or TIMEOUT.
 import { describe, expect, it } from 'vitest';
 import { isSluiceError, SluiceError } from '../../core/errors.ts';
 import { notificationPayloads } from './PgConnection.ts';
@@ -28,6 +29,10 @@ describe('mapPgError', () => {
     expect(err.cause).toBe(cause);
     expect(err.message).toBe(`The postgres backend is unavailable during append: ${cause.message}`);
     expect(err.context).toEqual({ kind: 'postgres', what: 'append' });
+    const named = mapPgError(cause, 'append', 'db.example:5433/app') as SluiceError;
+    expect(named.message).toBe(
+      `The postgres backend at db.example:5433/app is unavailable during append: ${cause.message}`,
+    );
   });
 
   it('a statement timeout is TIMEOUT (retryable)', () => {

@@ -1,3 +1,4 @@
+// PostgreSQL error mapping: connection and transient errors to BACKEND_UNAVAILABLE, login, missing database and timeouts to their codes.
 import { isSluiceError, SluiceError } from '../../core/errors.ts';
 import { unavailableError } from '../common/errors.ts';
 
@@ -55,19 +56,70 @@ export function isConnectionError(e: unknown): boolean {
 }
 
 /**
+ * `host:port` (and database) a pool connects to, for error messages: from the options, else the
+ * connection string, else the `PG*` environment variables and the driver's defaults.
+ */
+export function pgEndpoint(config: {
+  host?: string | undefined;
+  port?: number | undefined;
+  database?: string | undefined;
+  connectionString?: string | undefined;
+}): string {
+  let host = config.host;
+  let port = config.port === undefined ? undefined : String(config.port);
+  let database = config.database;
+  if (config.connectionString !== undefined) {
+    try {
+      const url = new URL(config.connectionString);
+      host ??= decodeURIComponent(url.hostname) || url.searchParams.get('host') || undefined;
+      port ??= url.port || undefined;
+      database ??= decodeURIComponent(url.pathname.replace(/^\//, '')) || undefined;
+    } catch {
+      // not a URL (a key=value string): fall back to the environment
+    }
+  }
+  host ??= process.env.PGHOST ?? 'localhost';
+  port ??= process.env.PGPORT ?? '5432';
+  database ??= process.env.PGDATABASE;
+  return `${host}:${port}${database === undefined ? '' : `/${database}`}`;
+}
+
+/**
  * The one place where errors of the `pg` driver and of the server become Sluice errors, so every
- * part of the PostgreSQL backend reports them the same way:
+ * part of the PostgreSQL backend reports them the same way (`endpoint`, `host:port/database`,
+ * is named in the message when given):
  * - unreachable server, dropped or timed-out connection, shutdown/restart in progress, no free
  *   connection slot, serialization failure or deadlock → `BACKEND_UNAVAILABLE` (retryable);
+ * - the server refused the login (SQLSTATE class 28: unknown role, wrong password, no
+ *   `pg_hba.conf` entry) → `AUTH_FAILED`;
+ * - the database does not exist (3D000) → `CONFIG_INVALID`;
  * - `statement_timeout` (57014) → `TIMEOUT` (retryable);
  * - a NUL character in a text value (22021), which PostgreSQL cannot store → `CONFIG_INVALID`;
  * - Sluice errors pass through unchanged; anything else (a bug) is returned as is.
  */
-export function mapPgError(e: unknown, what: string): unknown {
+export function mapPgError(e: unknown, what: string, endpoint?: string): unknown {
   if (isSluiceError(e)) return e;
   const state = sqlState(e);
   if (isConnectionError(e) || (state !== undefined && TRANSIENT_SQLSTATES.has(state))) {
-    return unavailableError(KIND, e, what);
+    return unavailableError(KIND, e, what, endpoint);
+  }
+  const at = endpoint === undefined ? '' : ` at ${endpoint}`;
+  const detail = (e as { message?: unknown }).message;
+  if (state?.startsWith('28')) {
+    return new SluiceError('AUTH_FAILED', `The ${KIND} server${at} refused the login: ${String(detail)}`, {
+      cause: e,
+      context: { kind: KIND, what, ...(endpoint === undefined ? {} : { endpoint }) },
+    });
+  }
+  if (state === '3D000') {
+    return new SluiceError(
+      'CONFIG_INVALID',
+      `Expected the ${KIND} database${at} to exist: ${String(detail)}`,
+      {
+        cause: e,
+        context: { kind: KIND, what, ...(endpoint === undefined ? {} : { endpoint }) },
+      },
+    );
   }
   if (state === '57014') {
     return new SluiceError('TIMEOUT', `The ${KIND} backend cancelled ${what}: statement timeout`, {

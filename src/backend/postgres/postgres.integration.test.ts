@@ -1,3 +1,4 @@
+// PostgreSQL backend tests on a real server: conformance, concurrent pools and processes, migrations, fencing, killed sessions, outages.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

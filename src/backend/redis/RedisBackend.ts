@@ -1,86 +1,72 @@
-import { randomUUID } from 'node:crypto';
-import type { RedisOptions } from 'ioredis';
-import { z } from 'zod';
+// RedisBackend: the Backend on Redis — one server or a Redis Cluster (ioredis) — and createRedisBackend.
 import { type Clock, systemClock } from '../../core/Clock.ts';
 import { throwIfAborted } from '../../core/errors.ts';
-import { validate } from '../../core/validate.ts';
 import type {
   AppendInput,
   AppendResult,
   Backend,
   CommitOptions,
+  CommitOutcome,
+  CommitRequest,
+  EnsureTopicOptions,
+  GroupTopic,
   LogEvent,
   OpOptions,
+  ReadRequest,
+  Retention,
   TopicInfo,
+  TrimOptions,
+  TrimResult,
 } from '../Backend.ts';
 import {
   checkKeys,
   checkName,
   checkNonNegativeInt,
-  checkPartition,
   checkPartitionCount,
   checkPartitionIndex,
-  type PreparedEvent,
-  prepareEvents,
 } from '../common/args.ts';
-import { fencedError, topicNotFound } from '../common/errors.ts';
-import { decodeStoredEvent, encodeStoredEvent } from './eventCodec.ts';
+import { fencedError } from '../common/errors.ts';
+import { sortNames } from '../common/listing.ts';
+import { checkMarkerOffsets, checkRetention } from '../common/retention.ts';
+import { appendTimed, checkTopicTtl, usesTime } from '../common/timed.ts';
+import { committedMany, readMany } from './batchOps.ts';
+import { stampTopicMeta } from './clusterOps.ts';
+import { decodeStoredEvent } from './eventCodec.ts';
 import { offsetField } from './keys.ts';
+import { listRedisGroups } from './listGroups.ts';
+import { RedisAssignments, redisCommitMany } from './RedisAssignments.ts';
 import { type RedisBackendState, RedisConnection } from './RedisConnection.ts';
+import { RedisDelayed } from './RedisDelayed.ts';
 import { RedisDlq } from './RedisDlq.ts';
 import { RedisLeases } from './RedisLeases.ts';
+import { RedisLimits } from './RedisLimits.ts';
 import { RedisMembership } from './RedisMembership.ts';
-import type { ScriptArg } from './scripts.ts';
-
-/** Options of {@link RedisBackend}. */
-export interface RedisBackendOptions {
-  /** Connection URL, e.g. `redis://127.0.0.1:6379/0` (`rediss://` for TLS). */
-  url?: string;
-  /**
-   * ioredis options (host, port, password, db, tls, ...), applied over the backend's defaults
-   * ({@link DEFAULT_REDIS_OPTIONS}); with `url`, the URL's settings win.
-   */
-  redis?: RedisOptions;
-  /** Prefix of every key (`${prefix}:...`). Default `"sluice"`. Use one prefix per application. */
-  prefix?: string;
-  /** The time source for timestamps, lease expiry and heartbeats. Default `systemClock`. */
-  clock?: Clock;
-}
-
-const optionsSchema = z.object({
-  url: z.string().min(1, 'a non-empty Redis URL').optional(),
-  redis: z.record(z.string(), z.unknown(), 'an object of ioredis options').optional(),
-  prefix: z.string().min(1, 'a non-empty string').optional(),
-  clock: z
-    .custom<Clock>(
-      (v) => typeof v === 'object' && v !== null && typeof (v as Clock).now === 'function',
-      'a Clock (an object with now())',
-    )
-    .optional(),
-});
-
-/** A topic status reply of the log scripts: `-1` missing, `-2` another partition count. */
-type TopicStatus = [-1] | [-2, number];
-
-/** A partition count cache entry must be confirmed by the scripts; this many refreshes at most. */
-const MAX_TOPIC_REFRESH = 3;
+import { RedisRetention } from './RedisRetention.ts';
+import { RedisSchedules } from './RedisSchedules.ts';
+import { RedisTopicCache } from './RedisTopicCache.ts';
+import { parseRedisOptions, type RedisBackendOptions } from './redisBackendOptions.ts';
+import { appendPrepared, endOffsetOf, readPartition, runCommit } from './redisLog.ts';
 
 /**
- * A backend on Redis (ioredis), for clusters of processes sharing one Redis server.
+ * A backend on Redis (ioredis), for clusters of processes sharing one Redis server or one
+ * Redis Cluster.
  *
- * Layout (all keys under `${prefix}:`): topics in a HASH; per partition a HASH offset → event
- * plus a dense counter, written only by one Lua script per call together with the per-topic
- * id index (`HASH id → partition:offset`), so offsets stay dense and appends are idempotent by
- * id; consumer offsets in a HASH per group and idempotency keys in a SET per group, committed
- * with the fence check in one script; leases as HASHes with a fencing counter (`INCR`, never
- * reset); dead letters in HASHes indexed by a ZSET; membership in a ZSET by last heartbeat.
- * Every script receives `now` from the injected clock; none reads `TIME`.
+ * Layout (all keys under `${prefix}:`, see {@link RedisKeys} and `docs/redis.md`): topics in a
+ * HASH; per partition a HASH offset → event plus a dense counter, written only by one Lua script
+ * per call together with the per-topic id index (`HASH id → partition:offset`), so offsets stay
+ * dense and appends are idempotent by id; consumer offsets in a HASH per group and idempotency
+ * keys in a SET per group, committed with the fence check in one script; leases as HASHes with a
+ * fencing counter (`INCR`, never reset); dead letters in HASHes indexed by a ZSET; membership in
+ * a ZSET by last heartbeat. Every script receives `now` from the injected clock; none reads `TIME`.
+ * On a Redis Cluster (`cluster: [...]`) the same keys carry hash tags: a topic's keys share one
+ * slot, the control keys (offsets, leases, membership, dead letters) another.
  *
  * `watch()` subscribes a second connection to a channel the append script publishes to — a
  * wake-up hint only. During an outage every call rejects with `BACKEND_UNAVAILABLE` (retryable)
  * within about a second; ioredis reconnects by itself and calls work again afterwards.
  * Durability is the server's: without AOF/RDB persistence a Redis restart loses every topic,
- * offset and lease (and fencing counters start again from 1).
+ * offset and lease (and fencing counters start again from 1); a cluster failover loses the
+ * writes the promoted replica had not received yet (replication is asynchronous).
  *
  * @example
  * ```ts
@@ -99,30 +85,38 @@ export class RedisBackend implements Backend {
   readonly dlq: RedisDlq;
   readonly leases: RedisLeases;
   readonly membership: RedisMembership;
+  readonly retention: RedisRetention;
+  readonly limits: RedisLimits;
+  readonly delayed: RedisDelayed;
+  readonly schedules: RedisSchedules;
+  readonly assignments: RedisAssignments;
   /** The key prefix. */
   readonly prefix: string;
 
   private readonly conn: RedisConnection;
   private readonly clock: Clock;
   /** Partition counts seen; every script re-checks them, so a stale entry is corrected. */
-  private readonly partitionCounts = new Map<string, number>();
+  private readonly topics: RedisTopicCache;
 
   constructor(options: RedisBackendOptions = {}) {
-    const opts = validate(optionsSchema, options, 'RedisBackend');
+    const opts = parseRedisOptions(options);
     this.clock = opts.clock ?? systemClock;
-    this.prefix = opts.prefix ?? 'sluice';
-    this.conn = new RedisConnection({
-      url: opts.url,
-      redis: opts.redis as RedisOptions | undefined,
-      prefix: this.prefix,
-    });
+    this.prefix = opts.prefix;
+    this.conn = new RedisConnection(opts.connection);
+    this.topics = new RedisTopicCache(this.conn);
     this.leases = new RedisLeases(this.conn, this.clock);
     this.membership = new RedisMembership(this.conn, this.clock);
+    this.limits = new RedisLimits(this.conn);
+    this.delayed = new RedisDelayed(this.conn);
+    this.schedules = new RedisSchedules(this.conn);
+    this.assignments = new RedisAssignments(this.conn, this.clock);
     this.dlq = new RedisDlq(this.conn, this.clock, {
-      partitions: (topic) => this.partitions(topic),
-      forget: (topic) => this.partitionCounts.delete(topic),
-      remember: (topic, n) => this.partitionCounts.set(topic, n),
+      partitions: (topic) => this.topics.partitions(topic),
+      forget: (topic) => this.topics.forget(topic),
+      remember: (topic, n) => this.topics.remember(topic, n),
+      append: (topic, events) => this.append(topic, events),
     });
+    this.retention = new RedisRetention(this.conn, this.clock, (topic) => this.topics.partitions(topic));
   }
 
   /** `open` until {@link close}. */
@@ -135,19 +129,29 @@ export class RedisBackend implements Backend {
     return this.conn.status;
   }
 
-  ensureTopic(topic: string, options: { partitions: number }): Promise<TopicInfo> {
+  /** Whether this backend runs on a Redis Cluster (`cluster` option) with the cluster key layout. */
+  get isCluster(): boolean {
+    return this.conn.isCluster;
+  }
+
+  ensureTopic(topic: string, options: EnsureTopicOptions): Promise<TopicInfo> {
     return this.conn.run('ensureTopic', async () => {
       checkName('topic', topic);
       const wanted = checkPartitionCount(options?.partitions);
+      const retention = options.retention === undefined ? undefined : checkRetention(options.retention);
+      const ttl = checkTopicTtl(options.ttl);
+      if (ttl !== undefined) await this.delayed.setTopicTtl(topic, ttl);
       const n = Number(await this.conn.script('sluiceEnsureTopic', [this.conn.keys.topics], [topic, wanted]));
-      this.partitionCounts.set(topic, n);
+      await stampTopicMeta(this.conn, topic, n);
+      if (retention !== undefined) await this.retention.setValidated(topic, retention);
+      this.topics.remember(topic, n);
       return { topic, partitions: n };
     });
   }
 
   topicInfo(topic: string): Promise<TopicInfo | undefined> {
     return this.conn.run('topicInfo', async () => {
-      const n = await this.fetchPartitions(topic);
+      const n = await this.topics.fetch(topic);
       return n === undefined ? undefined : { topic, partitions: n };
     });
   }
@@ -155,13 +159,18 @@ export class RedisBackend implements Backend {
   append(topic: string, events: readonly AppendInput[], options?: OpOptions): Promise<AppendResult[]> {
     return this.conn.run('append', async () => {
       throwIfAborted(options?.signal, 'append');
+      if (usesTime(events)) {
+        return appendTimed(this, this.delayed, topic, events, this.clock.now(), (e) =>
+          this.append(topic, e, options),
+        );
+      }
       await this.conn.subscriptionsSettled();
       for (let attempt = 0; ; attempt++) {
-        const { partitions, prepared } = await this.prepare(topic, events);
+        const { partitions, prepared } = await this.topics.prepare(topic, events);
         if (prepared.length === 0) return [];
-        const reply = await this.appendPrepared(topic, partitions, prepared);
+        const reply = await appendPrepared(this.conn, this.clock, topic, partitions, prepared);
         if (reply.ok) return reply.results;
-        this.handleTopicStatus(topic, reply.status, attempt);
+        await this.topics.onAppendStatus(topic, reply.status, attempt);
       }
     });
   }
@@ -177,33 +186,27 @@ export class RedisBackend implements Backend {
       throwIfAborted(options?.signal, 'read');
       checkNonNegativeInt('fromOffset', fromOffset);
       checkNonNegativeInt('limit', limit);
-      await this.checkPartitionOf(topic, partition);
-      const k = this.conn.keys;
-      const reply = (await this.conn.script(
-        'sluiceRead',
-        [k.topics, k.next(topic), k.log(topic, partition)],
-        [topic, partition, fromOffset, limit],
-      )) as unknown[];
-      this.checkReply(topic, partition, reply);
-      const out: LogEvent[] = new Array(reply.length - 1);
-      for (let i = 1; i < reply.length; i++) {
-        out[i - 1] = decodeStoredEvent(topic, partition, fromOffset + i - 1, reply[i] as string);
-      }
-      return out;
+      await this.topics.checkPartitionOf(topic, partition);
+      return readPartition(this.conn, this.topics, this.retention, { topic, partition, fromOffset, limit });
+    });
+  }
+
+  readMany(
+    topic: string,
+    requests: readonly ReadRequest[],
+    limitPerPartition: number,
+    options?: OpOptions,
+  ): Promise<LogEvent[][]> {
+    return this.conn.run('readMany', () => {
+      throwIfAborted(options?.signal, 'readMany');
+      return readMany(this.conn, this.topics, topic, requests, limitPerPartition);
     });
   }
 
   endOffset(topic: string, partition: number): Promise<number> {
     return this.conn.run('endOffset', async () => {
-      await this.checkPartitionOf(topic, partition);
-      const k = this.conn.keys;
-      const reply = (await this.conn.script(
-        'sluiceEndOffset',
-        [k.topics, k.next(topic)],
-        [topic, partition],
-      )) as unknown[];
-      this.checkReply(topic, partition, reply);
-      return Number(reply[1]);
+      await this.topics.checkPartitionOf(topic, partition);
+      return endOffsetOf(this.conn, this.topics, topic, partition);
     });
   }
 
@@ -222,10 +225,35 @@ export class RedisBackend implements Backend {
       checkNonNegativeInt('offset', offset);
       const keys =
         options.idempotencyKeys === undefined ? [] : checkKeys('idempotencyKeys', options.idempotencyKeys);
+      const at = checkMarkerOffsets(keys, options.idempotencyOffsets);
       const fence = options.fence;
-      const ok = await this.runCommit(group, offsetField(topic, partition), String(offset), keys, fence);
+      const markers =
+        at === undefined ? undefined : this.retention.markerArgs(group, topic, partition, keys, at);
+      const field = offsetField(topic, partition);
+      const ok = await runCommit(this.conn, this.clock, {
+        group,
+        field,
+        offset: String(offset),
+        keys,
+        fence,
+        markers,
+      });
       if (!ok && fence !== undefined) throw fencedError(fence, { group, topic, partition });
     });
+  }
+
+  commitMany(group: string, topic: string, commits: readonly CommitRequest[]): Promise<CommitOutcome[]> {
+    return redisCommitMany(this.conn, this.clock, group, topic, commits);
+  }
+
+  listTopics(): Promise<string[]> {
+    return this.conn.run('listTopics', async () =>
+      sortNames(await this.conn.client.hkeys(this.conn.keys.topics)),
+    );
+  }
+
+  listGroups(): Promise<GroupTopic[]> {
+    return this.conn.run('listGroups', () => listRedisGroups(this.conn));
   }
 
   committed(group: string, topic: string, partition: number): Promise<number> {
@@ -233,6 +261,10 @@ export class RedisBackend implements Backend {
       const v = await this.conn.client.hget(this.conn.keys.offsets(group), offsetField(topic, partition));
       return v === null ? 0 : Number(v);
     });
+  }
+
+  committedMany(group: string, topic: string, partitions: readonly number[]): Promise<number[]> {
+    return this.conn.run('committedMany', () => committedMany(this.conn, group, topic, partitions));
   }
 
   processed(group: string, keys: readonly string[]): Promise<Set<string>> {
@@ -254,147 +286,36 @@ export class RedisBackend implements Backend {
       checkName('group', group);
       checkKeys('keys', keys);
       if (keys.length === 0) return;
-      await this.runCommit(group, '', '', keys, undefined);
+      await runCommit(this.conn, this.clock, { group, field: '', offset: '', keys, fence: undefined });
     });
   }
 
-  watch(topic: string, onAppend: (partition: number) => void): () => void {
-    return this.conn.watch(topic, onAppend);
+  setRetention(topic: string, retention: Retention | null): Promise<void> {
+    return this.retention.set(topic, retention);
+  }
+
+  trim(topic: string, options?: TrimOptions): Promise<TrimResult> {
+    return this.retention.trim(topic, options);
+  }
+
+  watch(topic: string, onAppend: (partition: number, events?: readonly LogEvent[]) => void): () => void {
+    // The append script publishes small appends' events with the hint: decoded here, they spare
+    // a waiting reader its read. Anything undecodable is dropped and the reader reads.
+    return this.conn.watch(topic, (partition, fresh) => {
+      let events: LogEvent[] | undefined;
+      if (fresh !== undefined) {
+        try {
+          events = fresh.map(([offset, enc]) => decodeStoredEvent(topic, partition, offset, enc));
+        } catch {
+          events = undefined;
+        }
+      }
+      onAppend(partition, events);
+    });
   }
 
   async close(): Promise<void> {
     await this.conn.close();
-  }
-
-  /** The partition count of a topic (cached; `NOT_FOUND` when missing). */
-  private async partitions(topic: string): Promise<number> {
-    const known = this.partitionCounts.get(topic);
-    if (known !== undefined) return known;
-    const n = await this.fetchPartitions(topic);
-    if (n === undefined) throw topicNotFound(topic);
-    return n;
-  }
-
-  /**
-   * Validates a batch against the topic's partition count. A cached count that rejects the batch
-   * is re-fetched first (the topic may have been recreated with more partitions).
-   */
-  private async prepare(
-    topic: string,
-    events: readonly AppendInput[],
-  ): Promise<{ partitions: number; prepared: PreparedEvent[] }> {
-    const cached = this.partitionCounts.get(topic);
-    if (cached !== undefined) {
-      try {
-        return { partitions: cached, prepared: prepareEvents(events, cached) };
-      } catch {
-        this.partitionCounts.delete(topic);
-      }
-    }
-    const partitions = await this.partitions(topic);
-    return { partitions, prepared: prepareEvents(events, partitions) };
-  }
-
-  /** Validates a partition index against the topic (re-fetching a cached count that rejects it). */
-  private async checkPartitionOf(topic: string, partition: number): Promise<void> {
-    const cached = this.partitionCounts.get(topic);
-    if (cached !== undefined && Number.isSafeInteger(partition) && partition >= 0 && partition < cached)
-      return;
-    const n = await this.fetchPartitions(topic);
-    if (n === undefined) throw topicNotFound(topic);
-    checkPartition(partition, n);
-  }
-
-  private async fetchPartitions(topic: string): Promise<number | undefined> {
-    const v = await this.conn.client.hget(this.conn.keys.topics, topic);
-    if (v === null) {
-      this.partitionCounts.delete(topic);
-      return undefined;
-    }
-    const n = Number(v);
-    this.partitionCounts.set(topic, n);
-    return n;
-  }
-
-  private async appendPrepared(
-    topic: string,
-    partitions: number,
-    prepared: readonly PreparedEvent[],
-  ): Promise<{ ok: true; results: AppendResult[] } | { ok: false; status: TopicStatus }> {
-    const k = this.conn.keys;
-    const now = this.clock.now();
-    const keys = [k.topics, k.ids(topic), k.next(topic)];
-    const logIndex = new Map<number, number>();
-    const args: ScriptArg[] = [topic, partitions, k.channel(topic), prepared.length];
-    const ids: string[] = new Array(prepared.length);
-    for (let i = 0; i < prepared.length; i++) {
-      const e = prepared[i]!;
-      const id = e.id ?? randomUUID();
-      ids[i] = id;
-      let idx = logIndex.get(e.partition);
-      if (idx === undefined) {
-        keys.push(k.log(topic, e.partition));
-        idx = keys.length; // 1-based index in KEYS
-        logIndex.set(e.partition, idx);
-      }
-      args.push(id, e.partition, idx, encodeStoredEvent(id, e, now));
-    }
-    const reply = (await this.conn.script('sluiceAppend', keys, args)) as unknown[];
-    if (reply[0] !== 0) return { ok: false, status: reply as TopicStatus };
-    const results: AppendResult[] = new Array(prepared.length);
-    for (let i = 0; i < prepared.length; i++) {
-      const pos = reply[i + 1] as string;
-      const sep = pos.indexOf(':');
-      results[i] = { id: ids[i]!, partition: Number(pos.slice(0, sep)), offset: Number(pos.slice(sep + 1)) };
-    }
-    return { ok: true, results };
-  }
-
-  /** Reacts to a topic status reply: forget/refresh the cached count, or give up. */
-  private handleTopicStatus(topic: string, status: TopicStatus, attempt: number): void {
-    if (status[0] === -1) {
-      this.partitionCounts.delete(topic);
-      throw topicNotFound(topic);
-    }
-    this.partitionCounts.set(topic, status[1]);
-    if (attempt >= MAX_TOPIC_REFRESH) throw topicNotFound(topic);
-  }
-
-  /** Checks the status of a read/endOffset reply; throws NOT_FOUND or CONFIG_INVALID. */
-  private checkReply(topic: string, partition: number, reply: unknown[]): void {
-    if (reply[0] === -1) {
-      this.partitionCounts.delete(topic);
-      throw topicNotFound(topic);
-    }
-    if (reply[0] === -2) {
-      const n = Number(reply[1]);
-      this.partitionCounts.set(topic, n);
-      checkPartition(partition, n);
-    }
-  }
-
-  private async runCommit(
-    group: string,
-    field: string,
-    offset: string,
-    keys: readonly string[],
-    fence: { lease: string; token: number } | undefined,
-  ): Promise<boolean> {
-    const k = this.conn.keys;
-    const leaseKey = fence === undefined ? k.offsets(group) : k.lease(String(fence.lease));
-    const reply = await this.conn.script(
-      'sluiceCommit',
-      [k.offsets(group), k.processed(group), leaseKey],
-      [
-        field,
-        offset,
-        fence === undefined ? '0' : '1',
-        fence === undefined ? '' : String(fence.token),
-        this.clock.now(),
-        ...keys,
-      ],
-    );
-    return reply === 1;
   }
 }
 
@@ -405,8 +326,15 @@ export class RedisBackend implements Backend {
  * @example
  * ```ts
  * const backend = createRedisBackend({ url: process.env.REDIS_URL, prefix: 'billing' });
+ * const onCluster = createRedisBackend({
+ *   cluster: [{ host: '127.0.0.1', port: 7000 }],
+ *   prefix: 'billing',
+ * });
+ * await Promise.all([backend.close(), onCluster.close()]);
  * ```
  */
 export function createRedisBackend(options: RedisBackendOptions = {}): RedisBackend {
   return new RedisBackend(options);
 }
+
+export type { RedisBackendOptions } from './redisBackendOptions.ts';

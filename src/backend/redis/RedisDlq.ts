@@ -1,7 +1,15 @@
+// RedisDlq: the dead-letter store of the Redis backend (one ZSET index, one HASH per field).
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../core/Clock.ts';
 import { isSluiceError } from '../../core/errors.ts';
-import type { DeadLetter, DeadLetterInput, DlqFilter, DlqStore } from '../Backend.ts';
+import type {
+  AppendInput,
+  AppendResult,
+  DeadLetter,
+  DeadLetterInput,
+  DlqFilter,
+  DlqStore,
+} from '../Backend.ts';
 import { checkDlqFilter, checkName, prepareDeadLetter, prepareEvents } from '../common/args.ts';
 import { buildDeadLetter, compareDeadLetters, pageDeadLetters, replayEvent } from '../common/deadLetters.ts';
 import { topicNotFound } from '../common/errors.ts';
@@ -17,6 +25,8 @@ export interface ReplayTopics {
   forget(topic: string): void;
   /** Records a partition count reported by a script. */
   remember(topic: string, partitions: number): void;
+  /** Appends to a topic (the backend's `append`; used on a cluster, see {@link RedisDlq}). */
+  append(topic: string, events: readonly AppendInput[]): Promise<AppendResult[]>;
 }
 
 /** Values per row in DLQ script replies. */
@@ -28,6 +38,12 @@ const ROW = 10;
  * entry are one Lua script each, so concurrent puts count every delivery and an entry is
  * replayed at most once. Filters without `ids` walk the index inside Redis and stop at `limit`.
  * Part of `RedisBackend`.
+ *
+ * On a Redis Cluster the dead letters live in the control slot and the target topic in its own
+ * slot, so a replay is two steps: an append with an id derived from the entry (id, delivery
+ * count, last failure), then the entry's removal. A replay interrupted between them, or two
+ * concurrent replays, append the event once (the topic's id index deduplicates) and only the
+ * replay that removed the entry reports it.
  */
 export class RedisDlq implements DlqStore {
   constructor(
@@ -104,6 +120,7 @@ export class RedisDlq implements DlqStore {
 
   /** Replays one entry into `target`; false when the entry or the topic is gone. */
   private async replayOne(entry: DeadLetter, target: string): Promise<boolean> {
+    if (this.conn.isCluster) return this.replayOneInTwoSteps(entry, target);
     const k = this.conn.keys;
     for (let attempt = 0; attempt < 3; attempt++) {
       let partitions: number;
@@ -137,6 +154,26 @@ export class RedisDlq implements DlqStore {
       this.topics.remember(target, Number(reply[1]));
     }
     throw topicNotFound(target);
+  }
+
+  /** The cluster replay (see the class comment). */
+  private async replayOneInTwoSteps(entry: DeadLetter, target: string): Promise<boolean> {
+    let partitions: number;
+    try {
+      partitions = await this.topics.partitions(target);
+    } catch (e) {
+      if (isSluiceError(e) && e.code === 'NOT_FOUND') return false;
+      throw e;
+    }
+    const id = `dlq-replay:${entry.id}:${entry.deliveryCount}:${entry.lastFailedAt}`;
+    try {
+      await this.topics.append(target, [{ ...replayEvent(entry, partitions), id }]);
+    } catch (e) {
+      if (isSluiceError(e) && e.code === 'NOT_FOUND') return false;
+      throw e;
+    }
+    const removed = await this.scan('purge', { ids: [entry.id] }, '', 0);
+    return Number(removed) === 1;
   }
 
   private async getRow(id: string): Promise<DeadLetter | undefined> {

@@ -1,6 +1,8 @@
+// Redis leases: a hash per lease, a never-reset fencing counter and a ZSET of names for prefix listing.
 import type { Clock } from '../../core/Clock.ts';
-import type { Lease, LeaseStore } from '../Backend.ts';
+import type { Lease, LeaseRequest, LeaseStore } from '../Backend.ts';
 import { checkName, checkTtl } from '../common/args.ts';
+import { acquireMany, renewMany } from './batchOps.ts';
 import type { RedisConnection } from './RedisConnection.ts';
 
 /**
@@ -41,6 +43,14 @@ export class RedisLeases implements LeaseStore {
       );
       return ok === 1 ? { ...lease, expiresAt } : null;
     });
+  }
+
+  acquireMany(requests: readonly LeaseRequest[], ttlMs: number): Promise<(Lease | null)[]> {
+    return this.conn.run('leases.acquireMany', () => acquireMany(this.conn, this.clock, requests, ttlMs));
+  }
+
+  renewMany(leases: readonly Lease[], ttlMs: number): Promise<(Lease | null)[]> {
+    return this.conn.run('leases.renewMany', () => renewMany(this.conn, this.clock, leases, ttlMs));
   }
 
   release(lease: Lease): Promise<boolean> {

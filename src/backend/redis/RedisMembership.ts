@@ -1,3 +1,4 @@
+// Redis membership: a ZSET of last heartbeats plus hashes of meta and join time.
 import type { Clock } from '../../core/Clock.ts';
 import type { Member, MembershipStore } from '../Backend.ts';
 import { checkMeta, checkName, checkNonNegativeInt } from '../common/args.ts';

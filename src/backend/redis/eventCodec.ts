@@ -1,3 +1,4 @@
+// How the Redis backend stores an event in its partition hash (one JSON array) and decodes it.
 import type { LogEvent } from '../Backend.ts';
 import type { PreparedEvent } from '../common/args.ts';
 

@@ -1,7 +1,9 @@
+// Redis backend tests on the local server: conformance, concurrent writers, SCRIPT FLUSH fallback, cross-process watch, prefixes, outages.
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../core/ManualClock.ts';
+import type { LogEvent } from '../Backend.ts';
 import { runBackendConformance, T0 } from '../conformance/index.ts';
 import { deleteRedisPrefix } from './admin.ts';
 import { createRedisBackend, type RedisBackend } from './RedisBackend.ts';
@@ -107,6 +109,37 @@ describe('RedisBackend', () => {
     } finally {
       await writer.close();
       await reader.close();
+      await deleteRedisPrefix({ client: admin, prefix });
+    }
+  });
+
+  it('carries small appends in the hint (as read returns them), large ones as the partition only', async () => {
+    const { backend, prefix } = fresh();
+    try {
+      await backend.ensureTopic('t', { partitions: 2 });
+      const hints: { partition: number; events: readonly LogEvent[] | undefined }[] = [];
+      const off = backend.watch('t', (partition, events) => hints.push({ partition, events }));
+      await backend.append('t', [
+        { payload: { n: 1, text: 'é✓' }, partition: 1, key: 'k', headers: { traceparent: 'x' } },
+        { payload: { n: 2 }, partition: 1 },
+      ]);
+      await expect.poll(() => hints.length, { timeout: 5000 }).toBe(1);
+      expect(hints[0]!.partition).toBe(1);
+      expect(hints[0]!.events).toEqual(await backend.read('t', 1, 0, 10));
+      // Over 8 KB of new events: the hint names the partition only.
+      await backend.append('t', [{ payload: 'x'.repeat(9000), partition: 0 }]);
+      await expect.poll(() => hints.length, { timeout: 5000 }).toBe(2);
+      expect(hints[1]).toEqual({ partition: 0, events: undefined });
+      // A repeated id appends nothing new: no events to carry, and no hint at all.
+      const [first] = await backend.append('t', [{ id: 'same', payload: 1, partition: 0 }]);
+      await backend.append('t', [{ id: 'same', payload: 1, partition: 0 }]);
+      await expect.poll(() => hints.length, { timeout: 5000 }).toBe(3);
+      expect(hints[2]!.events?.map((e) => e.offset)).toEqual([first!.offset]);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(hints).toHaveLength(3);
+      off();
+    } finally {
+      await backend.close();
       await deleteRedisPrefix({ client: admin, prefix });
     }
   });

@@ -1,3 +1,4 @@
+// Redis error mapping: refused, reset, timed-out and transient replies become BACKEND_UNAVAILABLE.
 import { isSluiceError } from '../../core/errors.ts';
 import { unavailableError } from '../common/errors.ts';
 

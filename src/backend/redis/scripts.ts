@@ -1,19 +1,44 @@
-import type { Redis } from 'ioredis';
+// The Lua scripts of the Redis backend, registered on a client (one server or a cluster) with defineCommand.
+import type { Cluster, Redis } from 'ioredis';
+import { LEASE_ACQUIRE_MANY, LEASE_RENEW_MANY, READ_MANY } from './lua/batchScripts.ts';
+import { ASSIGNMENT_PUBLISH, COMMIT_MANY } from './lua/coordScripts.ts';
 import { DLQ_GET, DLQ_PUT, DLQ_REPLAY, DLQ_SCAN } from './lua/dlqScripts.ts';
 import { LEASE_ACQUIRE, LEASE_RELEASE, LEASE_RENEW } from './lua/leaseScripts.ts';
+import {
+  LIMIT_ACQUIRE_SLOT,
+  LIMIT_HELD_SLOTS,
+  LIMIT_PARK,
+  LIMIT_RELEASE_SLOT,
+  LIMIT_RENEW_SLOT,
+  LIMIT_TAKE,
+} from './lua/limitScripts.ts';
 import { APPEND, COMMIT, END_OFFSET, ENSURE_TOPIC, READ } from './lua/logScripts.ts';
 import { HEARTBEAT, LEAVE, MEMBERS } from './lua/membershipScripts.ts';
+import { TRIM_MARKERS, TRIM_PARTITION } from './lua/retentionScripts.ts';
+import {
+  DELAYED_ADD,
+  DELAYED_DUE,
+  DELAYED_REMOVE,
+  SCHEDULE_PUT,
+  SCHEDULE_REMOVE,
+  SCHEDULE_SET,
+} from './lua/timeScripts.ts';
 
 /** Every Lua script of the backend, by the command name it is registered under. */
 export const SCRIPTS = {
   sluiceEnsureTopic: ENSURE_TOPIC,
   sluiceAppend: APPEND,
   sluiceRead: READ,
+  sluiceReadMany: READ_MANY,
   sluiceEndOffset: END_OFFSET,
   sluiceCommit: COMMIT,
+  sluiceCommitMany: COMMIT_MANY,
+  sluiceAssignmentPublish: ASSIGNMENT_PUBLISH,
   sluiceLeaseAcquire: LEASE_ACQUIRE,
   sluiceLeaseRenew: LEASE_RENEW,
   sluiceLeaseRelease: LEASE_RELEASE,
+  sluiceLeaseAcquireMany: LEASE_ACQUIRE_MANY,
+  sluiceLeaseRenewMany: LEASE_RENEW_MANY,
   sluiceHeartbeat: HEARTBEAT,
   sluiceMembers: MEMBERS,
   sluiceLeave: LEAVE,
@@ -21,6 +46,20 @@ export const SCRIPTS = {
   sluiceDlqGet: DLQ_GET,
   sluiceDlqScan: DLQ_SCAN,
   sluiceDlqReplay: DLQ_REPLAY,
+  sluiceTrimPartition: TRIM_PARTITION,
+  sluiceTrimMarkers: TRIM_MARKERS,
+  sluiceLimitTake: LIMIT_TAKE,
+  sluiceLimitPark: LIMIT_PARK,
+  sluiceLimitAcquireSlot: LIMIT_ACQUIRE_SLOT,
+  sluiceLimitRenewSlot: LIMIT_RENEW_SLOT,
+  sluiceLimitReleaseSlot: LIMIT_RELEASE_SLOT,
+  sluiceLimitHeldSlots: LIMIT_HELD_SLOTS,
+  sluiceDelayedAdd: DELAYED_ADD,
+  sluiceDelayedDue: DELAYED_DUE,
+  sluiceDelayedRemove: DELAYED_REMOVE,
+  sluiceSchedulePut: SCHEDULE_PUT,
+  sluiceScheduleSet: SCHEDULE_SET,
+  sluiceScheduleRemove: SCHEDULE_REMOVE,
 } as const;
 
 /** The name of a registered script. */
@@ -34,13 +73,13 @@ export type ScriptArg = string | number | Buffer;
  * back to `EVAL` on `NOSCRIPT` (after a `SCRIPT FLUSH` or a server restart), so scripts never
  * need loading by hand.
  */
-export function defineScripts(client: Redis): void {
+export function defineScripts(client: Redis | Cluster): void {
   for (const [name, lua] of Object.entries(SCRIPTS)) client.defineCommand(name, { lua });
 }
 
 /** Calls a script registered by {@link defineScripts}. */
 export function callScript(
-  client: Redis,
+  client: Redis | Cluster,
   name: ScriptName,
   keys: readonly string[],
   args: readonly ScriptArg[],

@@ -1,16 +1,22 @@
-import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
-import { type Clock, systemClock } from '../../core/Clock.ts';
+// The SQLite backend: a durable single-file log with offsets, idempotency, fencing and its stores, shared by local processes.
+import type { Clock } from '../../core/Clock.ts';
 import { throwIfAborted } from '../../core/errors.ts';
-import { validate } from '../../core/validate.ts';
 import type {
   AppendInput,
   AppendResult,
   Backend,
   CommitOptions,
+  CommitOutcome,
+  CommitRequest,
+  EnsureTopicOptions,
+  GroupTopic,
   LogEvent,
   OpOptions,
+  ReadRequest,
+  Retention,
   TopicInfo,
+  TrimOptions,
+  TrimResult,
 } from '../Backend.ts';
 import {
   checkKeys,
@@ -19,45 +25,27 @@ import {
   checkPartition,
   checkPartitionCount,
   checkPartitionIndex,
-  type PreparedEvent,
   prepareEvents,
 } from '../common/args.ts';
+import { checkPartitionList, checkReadRequests } from '../common/batchArgs.ts';
 import { fencedError, topicNotFound } from '../common/errors.ts';
-import { decodeJson } from '../common/json.ts';
+import { sortGroups, sortNames } from '../common/listing.ts';
+import { checkMarkerOffsets, checkRetention } from '../common/retention.ts';
+import { appendTimed, checkTopicTtl, usesTime } from '../common/timed.ts';
+import { appendInTransaction, insertEvents, nextOffset } from './appendEvents.ts';
+import { sqliteCommitMany } from './commitMany.ts';
+import { insertKeys, insertMarkers } from './processedKeys.ts';
+import { readEvents } from './readEvents.ts';
+import { SqliteAssignments } from './SqliteAssignments.ts';
 import { SqliteConnection, type TopicRow } from './SqliteConnection.ts';
+import { SqliteDelayed } from './SqliteDelayed.ts';
 import { SqliteDlq } from './SqliteDlq.ts';
 import { SqliteLeases } from './SqliteLeases.ts';
+import { SqliteLimits } from './SqliteLimits.ts';
 import { SqliteMembership } from './SqliteMembership.ts';
-
-/** Options of {@link SqliteBackend}. */
-export interface SqliteBackendOptions {
-  /** Database file (created when missing), or `":memory:"` for a private in-memory database. */
-  path: string;
-  /** The time source for timestamps, lease expiry and heartbeats. Default `systemClock`. */
-  clock?: Clock;
-  /** How long a write waits for another process's lock before `BACKEND_UNAVAILABLE`. Default 5000. */
-  busyTimeoutMs?: number;
-}
-
-const optionsSchema = z.object({
-  path: z.string().min(1, 'a non-empty file path'),
-  clock: z
-    .custom<Clock>(
-      (v) => typeof v === 'object' && v !== null && typeof (v as Clock).now === 'function',
-      'a Clock (an object with now())',
-    )
-    .optional(),
-  busyTimeoutMs: z.number().int().min(0).optional(),
-});
-
-interface EventRow {
-  event_offset: number;
-  id: string;
-  key: string | null;
-  payload: string;
-  headers: string | null;
-  ts: number;
-}
+import { SqliteRetention } from './SqliteRetention.ts';
+import { SqliteSchedules } from './SqliteSchedules.ts';
+import { parseSqliteOptions, type SqliteBackendOptions } from './sqliteBackendOptions.ts';
 
 /**
  * An embedded, durable backend on SQLite (better-sqlite3): one file, WAL journal,
@@ -84,6 +72,11 @@ export class SqliteBackend implements Backend {
   readonly dlq: SqliteDlq;
   readonly leases: SqliteLeases;
   readonly membership: SqliteMembership;
+  readonly retention: SqliteRetention;
+  readonly limits: SqliteLimits;
+  readonly delayed: SqliteDelayed;
+  readonly schedules: SqliteSchedules;
+  readonly assignments: SqliteAssignments;
   /** The database file. */
   readonly path: string;
 
@@ -91,27 +84,39 @@ export class SqliteBackend implements Backend {
   private readonly clock: Clock;
 
   constructor(options: SqliteBackendOptions) {
-    const opts = validate(optionsSchema, options, 'SqliteBackend');
-    this.clock = opts.clock ?? systemClock;
+    const opts = parseSqliteOptions(options);
+    this.clock = opts.clock;
     this.path = opts.path;
-    this.conn = new SqliteConnection(opts.path, this.clock, opts.busyTimeoutMs ?? 5000);
+    this.conn = new SqliteConnection(opts.path, this.clock, opts.busyTimeoutMs);
     this.leases = new SqliteLeases(this.conn);
     this.membership = new SqliteMembership(this.conn);
-    this.dlq = new SqliteDlq(this.conn, (topic, events) => this.appendInTransaction(topic, events));
+    this.retention = new SqliteRetention(this.conn, this.clock);
+    this.limits = new SqliteLimits(this.conn);
+    this.delayed = new SqliteDelayed(this.conn);
+    this.schedules = new SqliteSchedules(this.conn);
+    this.assignments = new SqliteAssignments(this.conn);
+    this.dlq = new SqliteDlq(this.conn, (topic, events) => appendInTransaction(this.conn, topic, events));
   }
 
-  ensureTopic(topic: string, options: { partitions: number }): Promise<TopicInfo> {
+  ensureTopic(topic: string, options: EnsureTopicOptions): Promise<TopicInfo> {
     return this.conn.run('ensureTopic', () => {
       checkName('topic', topic);
       const partitions = checkPartitionCount(options?.partitions);
+      const retention = options.retention === undefined ? undefined : checkRetention(options.retention);
+      const ttl = checkTopicTtl(options.ttl);
+      if (ttl !== undefined) this.delayed.setTopicTtlSync(topic, ttl);
       const existing = this.conn.topic(topic);
-      if (existing !== undefined) return { ...existing.info };
+      if (existing !== undefined) {
+        if (retention !== undefined) this.retention.setSync(topic, retention);
+        return { ...existing.info };
+      }
       this.conn.write(() => {
         const created = this.conn
           .stmt(
             'INSERT INTO sluice_topics (name, partitions, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING',
           )
           .run(topic, partitions, this.clock.now());
+        if (retention !== undefined) this.retention.setSync(topic, retention);
         if (created.changes === 0) return;
         const insert = this.conn.stmt(
           'INSERT INTO sluice_partitions (topic_id, partition_index, next_offset) VALUES (?, ?, 0)',
@@ -130,12 +135,17 @@ export class SqliteBackend implements Backend {
   }
 
   append(topic: string, events: readonly AppendInput[], options?: OpOptions): Promise<AppendResult[]> {
+    if (usesTime(events)) {
+      return appendTimed(this, this.delayed, topic, events, this.clock.now(), (evs) =>
+        this.append(topic, evs, options),
+      );
+    }
     return this.conn.run('append', () => {
       throwIfAborted(options?.signal, 'append');
       const t = this.requireTopic(topic);
       const prepared = prepareEvents(events, t.info.partitions);
       if (prepared.length === 0) return [];
-      const { results, touched } = this.conn.write(() => this.insertEvents(t, prepared));
+      const { results, touched } = this.conn.write(() => insertEvents(this.conn, t, prepared));
       this.conn.notify(topic, touched);
       return results;
     });
@@ -154,27 +164,26 @@ export class SqliteBackend implements Backend {
       checkPartition(partition, t.info.partitions);
       checkNonNegativeInt('fromOffset', fromOffset);
       checkNonNegativeInt('limit', limit);
-      if (limit === 0) return [];
-      const rows = this.conn
-        .stmt(
-          `SELECT event_offset, id, key, payload, headers, ts FROM sluice_events
-           WHERE topic_id = ? AND partition_index = ? AND event_offset >= ?
-           ORDER BY event_offset LIMIT ?`,
-        )
-        .all(t.topicId, partition, fromOffset, limit) as EventRow[];
-      return rows.map((r) => {
-        const ev: { -readonly [K in keyof LogEvent]: LogEvent[K] } = {
-          topic,
-          partition,
-          offset: r.event_offset,
-          id: r.id,
-          payload: decodeJson(r.payload),
-          timestamp: r.ts,
-        };
-        if (r.key !== null) ev.key = r.key;
-        if (r.headers !== null) ev.headers = decodeJson<Record<string, string>>(r.headers);
-        return ev;
-      });
+      const events = readEvents(this.conn, topic, t.topicId, partition, fromOffset, limit);
+      if (limit > 0 && events[0]?.offset !== fromOffset) this.retention.checkRead(t, partition, fromOffset);
+      return events;
+    });
+  }
+
+  readMany(
+    topic: string,
+    requests: readonly ReadRequest[],
+    limitPerPartition: number,
+    options?: OpOptions,
+  ): Promise<LogEvent[][]> {
+    return this.conn.run('readMany', () => {
+      throwIfAborted(options?.signal, 'readMany');
+      const t = this.requireTopic(topic);
+      checkReadRequests(requests, t.info.partitions);
+      checkNonNegativeInt('limitPerPartition', limitPerPartition);
+      return requests.map((r) =>
+        readEvents(this.conn, topic, t.topicId, r.partition, r.fromOffset, limitPerPartition),
+      );
     });
   }
 
@@ -182,7 +191,7 @@ export class SqliteBackend implements Backend {
     return this.conn.run('endOffset', () => {
       const t = this.requireTopic(topic);
       checkPartition(partition, t.info.partitions);
-      return this.nextOffset(t.topicId, partition);
+      return nextOffset(this.conn, t.topicId, partition);
     });
   }
 
@@ -201,6 +210,7 @@ export class SqliteBackend implements Backend {
       checkNonNegativeInt('offset', offset);
       const keys =
         options.idempotencyKeys === undefined ? [] : checkKeys('idempotencyKeys', options.idempotencyKeys);
+      const markerOffsets = checkMarkerOffsets(keys, options.idempotencyOffsets);
       const fence = options.fence;
       this.conn.write(() => {
         const now = this.clock.now();
@@ -216,9 +226,39 @@ export class SqliteBackend implements Backend {
                WHERE excluded.committed_offset > sluice_offsets.committed_offset`,
           )
           .run(group, topic, partition, offset, now);
-        this.insertKeys(group, keys, now);
+        if (markerOffsets === undefined) insertKeys(this.conn, group, keys, now);
+        else insertMarkers(this.conn, group, topic, partition, keys, markerOffsets, now);
       });
     });
+  }
+
+  commitMany(group: string, topic: string, commits: readonly CommitRequest[]): Promise<CommitOutcome[]> {
+    return sqliteCommitMany(this.conn, this.leases, group, topic, commits);
+  }
+
+  listTopics(): Promise<string[]> {
+    return this.conn.run('listTopics', () =>
+      sortNames(
+        (this.conn.db.prepare('SELECT name FROM sluice_topics').all() as { name: string }[]).map(
+          (r) => r.name,
+        ),
+      ),
+    );
+  }
+
+  listGroups(): Promise<GroupTopic[]> {
+    return this.conn.run('listGroups', () =>
+      sortGroups(
+        (
+          this.conn.db
+            .prepare('SELECT DISTINCT grp, topic FROM sluice_offsets WHERE committed_offset > 0')
+            .all() as {
+            grp: string;
+            topic: string;
+          }[]
+        ).map((r) => ({ group: r.grp, topic: r.topic })),
+      ),
+    );
   }
 
   committed(group: string, topic: string, partition: number): Promise<number> {
@@ -229,6 +269,18 @@ export class SqliteBackend implements Backend {
         )
         .get(group, topic, partition) as { committed_offset: number } | undefined;
       return row?.committed_offset ?? 0;
+    });
+  }
+
+  committedMany(group: string, topic: string, partitions: readonly number[]): Promise<number[]> {
+    return this.conn.run('committedMany', () => {
+      checkPartitionList(partitions);
+      const stmt = this.conn.stmt(
+        'SELECT committed_offset FROM sluice_offsets WHERE grp = ? AND topic = ? AND partition_index = ?',
+      );
+      return partitions.map(
+        (p) => (stmt.get(group, topic, p) as { committed_offset: number } | undefined)?.committed_offset ?? 0,
+      );
     });
   }
 
@@ -248,8 +300,16 @@ export class SqliteBackend implements Backend {
       checkName('group', group);
       checkKeys('keys', keys);
       if (keys.length === 0) return;
-      this.conn.write(() => this.insertKeys(group, keys, this.clock.now()));
+      this.conn.write(() => insertKeys(this.conn, group, keys, this.clock.now()));
     });
+  }
+
+  setRetention(topic: string, retention: Retention | null): Promise<void> {
+    return this.retention.set(topic, retention);
+  }
+
+  trim(topic: string, options?: TrimOptions): Promise<TrimResult> {
+    return this.retention.trim(topic, options);
   }
 
   watch(topic: string, onAppend: (partition: number) => void): () => void {
@@ -258,79 +318,6 @@ export class SqliteBackend implements Backend {
 
   async close(): Promise<void> {
     this.conn.close();
-  }
-
-  /** Appends inside the caller's transaction (DLQ replay); returns the touched partitions. */
-  private appendInTransaction(
-    topic: string,
-    events: readonly AppendInput[],
-  ): ReadonlySet<number> | undefined {
-    const t = this.conn.topic(topic);
-    if (t === undefined) return undefined;
-    return this.insertEvents(t, prepareEvents(events, t.info.partitions)).touched;
-  }
-
-  /** Inserts a validated batch; must run inside a write transaction. */
-  private insertEvents(
-    t: TopicRow,
-    prepared: readonly PreparedEvent[],
-  ): { results: AppendResult[]; touched: Set<number> } {
-    const now = this.clock.now();
-    const next = new Map<number, number>();
-    const results: AppendResult[] = new Array(prepared.length);
-    const insert = this.conn.stmt(
-      `INSERT INTO sluice_events (topic_id, partition_index, event_offset, id, key, payload, headers, ts)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (topic_id, id) DO NOTHING`,
-    );
-    for (let i = 0; i < prepared.length; i++) {
-      const e = prepared[i]!;
-      const id = e.id ?? randomUUID();
-      let offset = next.get(e.partition);
-      if (offset === undefined) offset = this.nextOffset(t.topicId, e.partition);
-      const r = insert.run(
-        t.topicId,
-        e.partition,
-        offset,
-        id,
-        e.key ?? null,
-        e.payload,
-        e.headers ?? null,
-        now,
-      );
-      if (r.changes === 0) {
-        const seen = this.conn
-          .stmt('SELECT partition_index, event_offset FROM sluice_events WHERE topic_id = ? AND id = ?')
-          .get(t.topicId, id) as { partition_index: number; event_offset: number };
-        results[i] = { id, partition: seen.partition_index, offset: seen.event_offset };
-        next.set(e.partition, offset);
-        continue;
-      }
-      results[i] = { id, partition: e.partition, offset };
-      next.set(e.partition, offset + 1);
-    }
-    const update = this.conn.stmt(
-      'UPDATE sluice_partitions SET next_offset = ? WHERE topic_id = ? AND partition_index = ? AND next_offset < ?',
-    );
-    const touched = new Set<number>();
-    for (const [p, n] of next) {
-      if (update.run(n, t.topicId, p, n).changes > 0) touched.add(p);
-    }
-    return { results, touched };
-  }
-
-  private insertKeys(group: string, keys: readonly string[], now: number): void {
-    if (keys.length === 0) return;
-    const insert = this.conn.stmt(
-      'INSERT INTO sluice_processed (grp, key, processed_at) VALUES (?, ?, ?) ON CONFLICT (grp, key) DO NOTHING',
-    );
-    for (const k of keys) insert.run(group, k, now);
-  }
-
-  private nextOffset(topicId: number, partition: number): number {
-    const row = this.conn
-      .stmt('SELECT next_offset FROM sluice_partitions WHERE topic_id = ? AND partition_index = ?')
-      .get(topicId, partition) as { next_offset: number } | undefined;
-    return row?.next_offset ?? 0;
   }
 
   private requireTopic(topic: string): TopicRow {
@@ -351,3 +338,5 @@ export class SqliteBackend implements Backend {
 export function createSqliteBackend(options: SqliteBackendOptions): SqliteBackend {
   return new SqliteBackend(options);
 }
+
+export type { SqliteBackendOptions } from './sqliteBackendOptions.ts';

@@ -1,8 +1,12 @@
+// The SQLite backend's one connection: prepared statements, transactions, busy handling and the topic cache.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Clock } from '../../core/Clock.ts';
 import { isSluiceError } from '../../core/errors.ts';
 import type { TopicInfo } from '../Backend.ts';
 import { closedError, unavailableError } from '../common/errors.ts';
+import { LocalWatchers } from '../common/LocalWatchers.ts';
 import { migrate } from './migrations.ts';
 
 /** A topic as stored: its row id and partition count (both immutable once created). */
@@ -24,7 +28,7 @@ export class SqliteConnection {
   private closed = false;
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
   private readonly topics = new Map<string, TopicRow>();
-  private readonly watchers = new Map<string, Set<(partition: number) => void>>();
+  private readonly watchers = new LocalWatchers();
   private readonly immediate: { immediate(fn: () => unknown): unknown };
 
   constructor(
@@ -34,6 +38,9 @@ export class SqliteConnection {
   ) {
     let db: BetterSqlite3.Database | undefined;
     try {
+      // The folder of the file is created, as `sluice run` does for `.sluice/sluice.db`.
+      if (path !== ':memory:' && path !== '' && !path.startsWith('file:'))
+        mkdirSync(dirname(path), { recursive: true });
       db = new BetterSqlite3(path, { timeout: busyTimeoutMs });
       db.pragma(`busy_timeout = ${busyTimeoutMs}`);
       db.pragma('journal_mode = WAL');
@@ -88,35 +95,12 @@ export class SqliteConnection {
   /** Subscribes to appends made through this connection. */
   watch(topic: string, onAppend: (partition: number) => void): () => void {
     if (this.closed) throw closedError(this.kind);
-    let set = this.watchers.get(topic);
-    if (set === undefined) this.watchers.set(topic, (set = new Set()));
-    const entry = (p: number) => onAppend(p);
-    set.add(entry);
-    return () => {
-      const s = this.watchers.get(topic);
-      if (s === undefined) return;
-      s.delete(entry);
-      if (s.size === 0) this.watchers.delete(topic);
-    };
+    return this.watchers.watch(topic, onAppend);
   }
 
   /** Tells watchers of `topic` about committed appends, on the next microtask. */
   notify(topic: string, partitions: ReadonlySet<number>): void {
-    const set = this.watchers.get(topic);
-    if (set === undefined || set.size === 0 || partitions.size === 0) return;
-    const listeners = [...set];
-    queueMicrotask(() => {
-      for (const p of partitions) {
-        for (const fn of listeners) {
-          if (!set.has(fn)) continue;
-          try {
-            fn(p);
-          } catch (e) {
-            console.error(e);
-          }
-        }
-      }
-    });
+    this.watchers.notify(topic, partitions);
   }
 
   /** Closes the connection; idempotent. */

@@ -1,3 +1,4 @@
+// The SQLite dead-letter queue: put, get, list with filters and paging, replay into the log, purge.
 import type { AppendInput, DeadLetter, DeadLetterInput, DlqFilter, DlqStore } from '../Backend.ts';
 import { checkDlqFilter, checkName, prepareDeadLetter } from '../common/args.ts';
 import { buildDeadLetter, replayEvent } from '../common/deadLetters.ts';

@@ -1,5 +1,7 @@
-import type { Lease, LeaseStore } from '../Backend.ts';
+// SQLite leases with fencing tokens; released rows kept so a token is never handed out again.
+import type { Lease, LeaseRequest, LeaseStore } from '../Backend.ts';
 import { checkName, checkTtl } from '../common/args.ts';
+import { checkLeaseList, checkLeaseRequests } from '../common/batchArgs.ts';
 import type { SqliteConnection } from './SqliteConnection.ts';
 
 interface LeaseRow {
@@ -21,25 +23,19 @@ export class SqliteLeases implements LeaseStore {
       checkName('name', name);
       checkName('owner', owner);
       checkTtl('ttlMs', ttlMs);
+      return this.conn.write(() => this.acquireSync(name, owner, this.conn.clock.now(), ttlMs));
+    });
+  }
+
+  acquireMany(requests: readonly LeaseRequest[], ttlMs: number): Promise<(Lease | null)[]> {
+    return this.conn.run('leases.acquireMany', () => {
+      checkLeaseRequests(requests);
+      checkTtl('ttlMs', ttlMs);
+      if (requests.length === 0) return [];
+      // One write transaction for the whole list.
       return this.conn.write(() => {
         const now = this.conn.clock.now();
-        const expiresAt = now + ttlMs;
-        const row = this.row(name);
-        if (row === undefined) {
-          this.conn
-            .stmt('INSERT INTO sluice_leases (name, owner, token, expires_at) VALUES (?, ?, 1, ?)')
-            .run(name, owner, expiresAt);
-          return { name, owner, fencingToken: 1, expiresAt };
-        }
-        let token = row.token;
-        if (row.owner !== owner) {
-          if (row.owner !== null && now < row.expires_at) return null;
-          token += 1;
-        }
-        this.conn
-          .stmt('UPDATE sluice_leases SET owner = ?, token = ?, expires_at = ? WHERE name = ?')
-          .run(owner, token, expiresAt, name);
-        return { name, owner, fencingToken: token, expiresAt };
+        return requests.map((r) => this.acquireSync(r.name, r.owner, now, ttlMs));
       });
     });
   }
@@ -47,12 +43,47 @@ export class SqliteLeases implements LeaseStore {
   renew(lease: Lease, ttlMs: number): Promise<Lease | null> {
     return this.conn.run('leases.renew', () => {
       checkTtl('ttlMs', ttlMs);
-      const expiresAt = this.conn.clock.now() + ttlMs;
-      const r = this.conn
-        .stmt('UPDATE sluice_leases SET expires_at = ? WHERE name = ? AND owner = ? AND token = ?')
-        .run(expiresAt, lease.name, lease.owner, lease.fencingToken);
-      return r.changes === 0 ? null : { ...lease, expiresAt };
+      return this.renewSync(lease, this.conn.clock.now() + ttlMs);
     });
+  }
+
+  renewMany(leases: readonly Lease[], ttlMs: number): Promise<(Lease | null)[]> {
+    return this.conn.run('leases.renewMany', () => {
+      checkLeaseList(leases);
+      checkTtl('ttlMs', ttlMs);
+      if (leases.length === 0) return [];
+      return this.conn.write(() => {
+        const expiresAt = this.conn.clock.now() + ttlMs;
+        return leases.map((l) => this.renewSync(l, expiresAt));
+      });
+    });
+  }
+
+  private acquireSync(name: string, owner: string, now: number, ttlMs: number): Lease | null {
+    const expiresAt = now + ttlMs;
+    const row = this.row(name);
+    if (row === undefined) {
+      this.conn
+        .stmt('INSERT INTO sluice_leases (name, owner, token, expires_at) VALUES (?, ?, 1, ?)')
+        .run(name, owner, expiresAt);
+      return { name, owner, fencingToken: 1, expiresAt };
+    }
+    let token = row.token;
+    if (row.owner !== owner) {
+      if (row.owner !== null && now < row.expires_at) return null;
+      token += 1;
+    }
+    this.conn
+      .stmt('UPDATE sluice_leases SET owner = ?, token = ?, expires_at = ? WHERE name = ?')
+      .run(owner, token, expiresAt, name);
+    return { name, owner, fencingToken: token, expiresAt };
+  }
+
+  private renewSync(lease: Lease, expiresAt: number): Lease | null {
+    const r = this.conn
+      .stmt('UPDATE sluice_leases SET expires_at = ? WHERE name = ? AND owner = ? AND token = ?')
+      .run(expiresAt, lease.name, lease.owner, lease.fencingToken);
+    return r.changes === 0 ? null : { ...lease, expiresAt };
   }
 
   release(lease: Lease): Promise<boolean> {

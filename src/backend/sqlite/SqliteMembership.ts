@@ -1,3 +1,4 @@
+// SQLite membership: heartbeat upserts and live-member listing by the backend's clock.
 import type { Member, MembershipStore } from '../Backend.ts';
 import { checkMeta, checkName, checkNonNegativeInt } from '../common/args.ts';
 import { decodeJson } from '../common/json.ts';

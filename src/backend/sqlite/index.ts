@@ -1,3 +1,4 @@
+// Public exports of the SQLite backend (`sluice/sqlite`).
 /**
  * The SQLite backend: `import { createSqliteBackend } from 'sluice/sqlite'`.
  * @packageDocumentation

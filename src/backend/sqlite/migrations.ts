@@ -1,3 +1,4 @@
+// The numbered schema migrations of the SQLite backend.
 import type BetterSqlite3 from 'better-sqlite3';
 import { SluiceError } from '../../core/errors.ts';
 
@@ -83,6 +84,88 @@ export const MIGRATIONS: readonly Migration[] = [
         meta TEXT NOT NULL,
         last_heartbeat INTEGER NOT NULL,
         joined_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 2,
+    name: 'retention',
+    // Retention per topic (JSON), the first available offset per partition, and the log position
+    // of idempotency markers recorded with an offset (so trim can remove passed ones).
+    up: `
+      ALTER TABLE sluice_topics ADD COLUMN retention TEXT;
+      ALTER TABLE sluice_partitions ADD COLUMN first_offset INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE sluice_processed ADD COLUMN topic TEXT;
+      ALTER TABLE sluice_processed ADD COLUMN partition_index INTEGER;
+      ALTER TABLE sluice_processed ADD COLUMN event_offset INTEGER;
+      CREATE INDEX sluice_processed_topic ON sluice_processed (topic) WHERE topic IS NOT NULL;
+    `,
+  },
+  {
+    version: 3,
+    name: 'limiters',
+    up: `
+      CREATE TABLE sluice_rate_buckets (
+        name TEXT NOT NULL,
+        key TEXT NOT NULL,
+        tat REAL NOT NULL,
+        PRIMARY KEY (name, key)
+      ) WITHOUT ROWID;
+      CREATE TABLE sluice_limit_parks (
+        name TEXT NOT NULL,
+        key TEXT NOT NULL,
+        until_ms REAL NOT NULL,
+        PRIMARY KEY (name, key)
+      ) WITHOUT ROWID;
+      CREATE TABLE sluice_limit_slots (
+        name TEXT NOT NULL,
+        key TEXT NOT NULL,
+        holder TEXT NOT NULL,
+        weight REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        PRIMARY KEY (name, key, holder)
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 4,
+    name: 'delayed events, topic ttl, schedules',
+    up: `
+      CREATE TABLE sluice_delayed (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        topic TEXT NOT NULL,
+        id TEXT NOT NULL,
+        partition_index INTEGER NOT NULL,
+        key TEXT,
+        payload TEXT NOT NULL,
+        headers TEXT,
+        deliver_at INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX sluice_delayed_id ON sluice_delayed (topic, id);
+      CREATE INDEX sluice_delayed_due ON sluice_delayed (deliver_at, seq);
+      CREATE TABLE sluice_topic_ttl (
+        topic TEXT PRIMARY KEY,
+        ttl_ms INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE sluice_schedules (
+        name TEXT PRIMARY KEY,
+        topic TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        paused INTEGER NOT NULL DEFAULT 0,
+        last_tick INTEGER,
+        created_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 5,
+    name: 'runner group assignments',
+    up: `
+      CREATE TABLE sluice_assignments (
+        name TEXT PRIMARY KEY,
+        generation INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        published_at INTEGER NOT NULL
       ) WITHOUT ROWID;
     `,
   },

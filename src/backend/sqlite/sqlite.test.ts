@@ -1,3 +1,4 @@
+// SQLite backend tests: conformance, reopen, two connections on one file, migrations, cross-process locks and a kill mid-append.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -157,14 +158,21 @@ describe('SqliteBackend', () => {
         .pluck()
         .all();
       expect(tables).toEqual([
+        'sluice_assignments',
+        'sluice_delayed',
         'sluice_dlq',
         'sluice_events',
         'sluice_leases',
+        'sluice_limit_parks',
+        'sluice_limit_slots',
         'sluice_members',
         'sluice_migrations',
         'sluice_offsets',
         'sluice_partitions',
         'sluice_processed',
+        'sluice_rate_buckets',
+        'sluice_schedules',
+        'sluice_topic_ttl',
         'sluice_topics',
       ]);
     } finally {

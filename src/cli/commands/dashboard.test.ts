@@ -1,3 +1,4 @@
+// `sluice dashboard` as a process: prints the tokened URL, serves the API, stops on SIGTERM.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,4 @@
+// `sluice dashboard`: serves the web dashboard over a backend on localhost until interrupted.
 import type { Command } from 'commander';
 import { configError } from '../../core/errors.ts';
 import { startDashboard } from '../../dashboard/startDashboard.ts';

@@ -1,11 +1,13 @@
+// `sluice demo`: runs the example order pipeline on generated orders and prints what happened.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import Table from 'cli-table3';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { configError } from '../../core/errors.ts';
 import type { DeadLetterQueue } from '../../dlq/DeadLetterQueue.ts';
 import type { PipelineReport } from '../../pipeline/types.ts';
+import { loadUserModule } from '../loadModule.ts';
+import { newTable } from '../tableStyle.ts';
 
 interface Shipment {
   orderId: string;
@@ -17,7 +19,7 @@ interface OrderExample {
   generateOrders(count: number, customers: number): Iterable<unknown>;
   runOrderPipeline(
     orders: Iterable<unknown>,
-    options: { maxWorkers: number },
+    options: { maxWorkers: number; seed: number },
   ): Promise<{
     report: PipelineReport;
     shipped: Shipment[];
@@ -45,22 +47,22 @@ export function register(program: Command): void {
     )
     .option('-n, --orders <n>', 'number of orders', '20000')
     .option('-w, --workers <n>', 'number of workers', '8')
-    .action(async (opts: { orders: string; workers: string }) => {
+    .option('--seed <n>', 'seed of the simulated inventory outages (same seed, same counts)', '1')
+    .action(async (opts: { orders: string; workers: string; seed: string }) => {
+      const seed = Number(opts.seed);
+      if (!Number.isSafeInteger(seed)) throw configError('--seed', 'an integer', opts.seed);
       const count = Number(opts.orders);
       const workers = Number(opts.workers);
       if (!Number.isInteger(count) || count < 1)
         throw configError('--orders', 'an integer >= 1', opts.orders);
       if (!Number.isInteger(workers) || workers < 1)
         throw configError('--workers', 'an integer >= 1', opts.workers);
-      const { register: registerTs } = await import('tsx/esm/api');
-      const unregister = registerTs();
-      const example = (await import(
-        pathToFileURL(join(packageRoot(), 'examples', 'orders', 'orders.ts')).href
-      )) as OrderExample;
-      await unregister();
+      const example = (await loadUserModule(
+        join(packageRoot(), 'examples', 'orders', 'orders.ts'),
+      )) as unknown as OrderExample;
       const { report, shipped, shipmentLog, dlq } = await example.runOrderPipeline(
         example.generateOrders(count, 100),
-        { maxWorkers: workers },
+        { maxWorkers: workers, seed },
       );
       const perCustomer = new Map<string, string[]>();
       for (const s of shipmentLog)
@@ -71,9 +73,15 @@ export function register(program: Command): void {
         ([c, ids]) => JSON.stringify(perCustomer.get(c)) === JSON.stringify(ids),
       );
 
-      const table = new Table({
-        head: ['total', 'shipped', 'dead-lettered', 'retries', 'workers', 'duration', 'orders/s'],
-      });
+      const table = newTable([
+        'total',
+        'shipped',
+        'dead-lettered',
+        'retries',
+        'workers',
+        'duration',
+        'orders/s',
+      ]);
       table.push([
         report.total,
         report.ok,

@@ -1,3 +1,4 @@
+// `sluice dlq` as a real process: list with filters, show, replay, purge only with --yes, bad backend spec.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,17 +1,15 @@
+// `sluice dlq`: list, show, replay and purge dead letters of a backend.
 import { createInterface } from 'node:readline/promises';
-import Table from 'cli-table3';
 import type { Command } from 'commander';
 import type { DeadLetter, DlqFilter } from '../../backend/Backend.ts';
 import { configError, SluiceError } from '../../core/errors.ts';
 import { backendSpecFrom, withBackend } from '../backendSpec.ts';
+import { newTable } from '../tableStyle.ts';
 
 interface CommonOpts {
   backend?: string;
   json?: boolean;
 }
-
-/** Colours only on a terminal, so piped output stays plain. */
-const tableStyle = () => (process.stdout.isTTY ? {} : { head: [], border: [] });
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -85,10 +83,16 @@ export function register(program: Command): void {
         ]);
         if (opts.json) return print(JSON.stringify({ total, entries }, null, 2));
         if (entries.length === 0) return print('The dead-letter queue is empty.');
-        const table = new Table({
-          style: tableStyle(),
-          head: ['id', 'source', 'origin', 'key', 'attempts', 'deliveries', 'last failed', 'error'],
-        });
+        const table = newTable([
+          'id',
+          'source',
+          'origin',
+          'key',
+          'attempts',
+          'deliveries',
+          'last failed',
+          'error',
+        ]);
         for (const d of entries)
           table.push([
             d.id,
@@ -115,7 +119,7 @@ export function register(program: Command): void {
         const d = await backend.dlq.get(id);
         if (!d) throw new SluiceError('NOT_FOUND', `No dead letter with id ${JSON.stringify(id)}`);
         if (opts.json) return print(JSON.stringify(d, null, 2));
-        const table = new Table({ style: tableStyle() });
+        const table = newTable();
         table.push(
           { id: d.id },
           { source: d.source },

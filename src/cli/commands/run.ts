@@ -1,3 +1,4 @@
+// `sluice run`: runs a pipeline module once or following its topic, with checkpoints and an optional producer.
 import type { Command } from 'commander';
 import type { LogEvent } from '../../backend/Backend.ts';
 import { configError } from '../../core/errors.ts';

@@ -1,12 +1,19 @@
+// `sluice scale <module>`: record a desired runner count, wait for it, or serve a local fleet that follows it.
 import type { Command } from 'commander';
 import type { Backend } from '../../backend/Backend.ts';
-import { DesiredReplicasReader, fleetName, setDesiredReplicas } from '../../cluster/desiredReplicas.ts';
-import { partitionLeaseName, runnerMemberPrefix } from '../../cluster/PartitionedRunner.ts';
-import { RunnerFleet } from '../../cluster/RunnerFleet.ts';
+import {
+  DesiredReplicasReader,
+  fleetName,
+  setDesiredReplicas,
+} from '../../cluster/runner/desiredReplicas.ts';
+import { servingFleets } from '../../cluster/runner/fleetPresence.ts';
+import { partitionLeaseName, runnerMemberPrefix } from '../../cluster/runner/PartitionedRunner.ts';
+import { RunnerFleet } from '../../cluster/runner/RunnerFleet.ts';
 import { parseDuration } from '../../core/duration.ts';
 import { configError, SluiceError } from '../../core/errors.ts';
 import { childFromProcess } from '../../supervision/childFromProcess.ts';
 import { backendSpecFrom, openBackend } from '../backendSpec.ts';
+import { RELEASE_GRACE_MS } from '../drain.ts';
 import { loadRunnerDefinition } from './runner.ts';
 
 /** Options of `sluice scale`. */
@@ -63,6 +70,24 @@ export function fleetSettled(view: FleetView, n: number): boolean {
   return total === view.partitions;
 }
 
+/**
+ * `--wait` with nobody acting on the desired count would only time out: refused at once with
+ * `NO_FLEET` when no `sluice scale --serve` fleet of `fleet` heartbeats (see `servingFleets`).
+ */
+async function refuseWithoutFleet(
+  backend: Backend,
+  fleet: string,
+  to: number,
+  view: FleetView,
+): Promise<void> {
+  if ((await servingFleets(backend, fleet)).length > 0) return;
+  throw new SluiceError(
+    'NO_FLEET',
+    `no fleet serves ${fleet}: the desired count ${to} is recorded, but only \`sluice scale <module> --serve\` acts on it (${view.runners.length} runners live); start a fleet, or start or stop runners yourself`,
+    { context: { fleet, to, live: view.runners.length } },
+  );
+}
+
 function describe(view: FleetView): string {
   if (view.runners.length === 0) return '  no live runners\n';
   return view.runners.map((r) => `  ${r}: partitions ${view.held.get(r)?.join(',') || '-'}\n`).join('');
@@ -71,8 +96,10 @@ function describe(view: FleetView): string {
 /**
  * `sluice scale <module>`: changes how many runner processes of a `defineRunner` module run.
  *
- * - `--to N` records the desired count in the backend (an event in the `sluice.scale` topic);
- *   with `--wait` it then waits until exactly N runners are live and hold all partitions.
+ * - `--to N` records the desired count in the backend (an event in the `sluice.scale` topic). It
+ *   starts nothing by itself: a fleet served by `--serve` (here or on another machine) acts on
+ *   it. With `--wait` it then waits until exactly N runners are live and hold all partitions,
+ *   and fails at once (`NO_FLEET`) when no fleet serves the group.
  * - `--serve` runs a local fleet: it starts `sluice runner <module>` processes under a supervisor
  *   (crashed ones are restarted) and follows the desired count — more processes are started,
  *   surplus ones are stopped gracefully so their partitions move without losing or re-running
@@ -88,11 +115,24 @@ export function register(program: Command): void {
       '-b, --backend <spec>',
       'memory | sqlite:<path> | postgres://... | redis://... (env SLUICE_BACKEND)',
     )
-    .option('--to <n>', 'desired number of runner processes')
+    .option('--to <n>', 'record the desired number of runner processes (a --serve fleet acts on it)')
     .option('--serve', 'run a local fleet of runner processes that follows the desired count')
-    .option('--wait', 'with --to: wait until that many runners are live and hold all partitions')
+    .option(
+      '--wait',
+      'with --to: wait until that many runners are live and hold all partitions (fails at once when no fleet serves the group)',
+    )
     .option('--timeout <duration>', 'with --wait: give up after this long (exit code 1)', '60s')
     .option('--prefix <name>', 'with --serve: runner names are <prefix>-<n> (default: host name)')
+    .addHelpText(
+      'after',
+      `
+--to N only records a desired count in the backend (topic sluice.scale). Runner processes are
+started and stopped by a fleet: \`sluice scale <module> --serve\` (run it once per machine that
+should host runners; each serving fleet heartbeats, so --wait knows whether one is listening).
+Runners you start yourself with \`sluice runner\` are not scaled by it: with no fleet serving the
+group, --to N --wait fails at once with NO_FLEET instead of waiting for --timeout.
+`,
+    )
     .action(async (file: string, opts: ScaleCommandOptions) => {
       const def = await loadRunnerDefinition(file);
       const spec = backendSpecFrom(opts.backend);
@@ -110,7 +150,14 @@ export function register(program: Command): void {
           process.stdout.write(`${fleet}: desired runners = ${to}\n`);
         }
         if (opts.serve) {
-          await serve(backend, spec, file, fleet, opts);
+          await serve(
+            backend,
+            spec,
+            file,
+            fleet,
+            opts,
+            parseDuration(def.shutdownTimeout ?? '30s', 'shutdownTimeout'),
+          );
           return;
         }
         if (to !== undefined && opts.wait) {
@@ -122,6 +169,7 @@ export function register(program: Command): void {
               process.stdout.write(`${fleet}: ${to} runners live\n${describe(view)}`);
               return;
             }
+            await refuseWithoutFleet(backend, fleet, to, view);
             if (Date.now() > deadline) {
               process.stdout.write(describe(view));
               throw new SluiceError(
@@ -148,7 +196,15 @@ export function register(program: Command): void {
     });
 }
 
-async function serve(backend: Backend, spec: string, file: string, fleet: string, opts: ScaleCommandOptions) {
+/** Starts the fleet; a runner stopped by it gets its drain timeout plus the release grace before SIGKILL. */
+async function serve(
+  backend: Backend,
+  spec: string,
+  file: string,
+  fleet: string,
+  opts: ScaleCommandOptions,
+  drainMs: number,
+) {
   const cli = process.argv[1];
   if (cli === undefined)
     throw new SluiceError('INVALID_STATE', 'cannot find the sluice command to start runners');
@@ -161,6 +217,7 @@ async function serve(backend: Backend, spec: string, file: string, fleet: string
       backend,
       fleet,
       signal: ac.signal,
+      shutdownTimeout: drainMs + RELEASE_GRACE_MS + 5000,
       ...(opts.prefix === undefined ? {} : { nodeNamePrefix: opts.prefix }),
       child: (node) =>
         childFromProcess(
@@ -171,6 +228,15 @@ async function serve(backend: Backend, spec: string, file: string, fleet: string
     });
     runners.on('scaled', (e) =>
       process.stdout.write(`${fleet}: ${e.from} -> ${e.to} runners (${e.nodes.join(', ')})\n`),
+    );
+    runners.children.on('child_crashed', (e) => {
+      const err = e.error as { message?: string };
+      process.stderr.write(`${fleet}: runner ${e.id} crashed (${err?.message ?? String(e.error)})\n`);
+    });
+    runners.children.on('child_restarted', (e) =>
+      process.stderr.write(
+        `${fleet}: restarted runner ${e.id} (restart ${e.restarts}, attempt ${e.attempt})\n`,
+      ),
     );
     runners.on('error', (e) => {
       const err = e.error as { message?: string };

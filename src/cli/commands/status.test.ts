@@ -1,9 +1,12 @@
+// `sluice status` as a real process: topics, groups, lag, owners, dead runners and DLQ size from a SQLite backend.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSqliteBackend } from '../../backend/sqlite/index.ts';
+import { ManualClock } from '../../core/ManualClock.ts';
 import type { StatusSnapshot } from '../../dashboard/collectStatus.ts';
 import { openBackend } from '../backendSpec.ts';
 
@@ -62,9 +65,10 @@ describe('sluice status', () => {
     ) as StatusSnapshot;
     expect(s.backend).toBe('sqlite');
     expect(s.dlq.size).toBe(1);
-    // orders from leases, audit from the DLQ; hidden is not discoverable.
+    // Every topic of the backend is listed, also one without leases, consumers or dead letters.
     expect(s.topics.map((t) => [t.topic, t.partitions.map((p) => p.endOffset)])).toEqual([
       ['audit', [1]],
+      ['hidden', [0]],
       ['orders', [2, 1, 3]],
     ]);
     const billing = s.groups.find((g) => g.group === 'billing' && g.topic === 'orders');
@@ -76,7 +80,8 @@ describe('sluice status', () => {
     expect(billing?.lagTotal).toBe(3);
     const reports = s.groups.find((g) => g.group === 'reports' && g.topic === 'orders');
     expect(reports?.lagTotal).toBe(5);
-    expect(s.groups.some((g) => g.group === 'reports' && g.topic === 'audit')).toBe(true);
+    // A named group is shown only where it has offsets or leases (no phantom rows on other topics).
+    expect(s.groups.some((g) => g.group === 'reports' && g.topic === 'audit')).toBe(false);
     expect(s.members.map((m) => [m.node, m.meta])).toEqual([
       ['node-a', { pid: 11 }],
       ['node-b', { pid: 12 }],
@@ -88,8 +93,46 @@ describe('sluice status', () => {
     const out = await sluice(['status', '--backend', spec, '--topic', 'hidden']);
     expect(out).toContain('Dead letters: 1');
     expect(out).toMatch(/│ hidden +│ 1 +│ 0 /);
-    expect(out).toMatch(/│ billing +│ orders +│ 2 +│ 3 +│ 1 +│ 2 +│ node-b +│ 1 +│/);
-    expect(out).toMatch(/│ node-a +│ \d+s ago/);
+    expect(out).toMatch(/│ billing +│ orders +│ 2 +│ 3 +│ 1 +│ 2 +│ node-b +│ 1 +│ expires in \d+s/);
+    expect(out).toMatch(/│ node-a +│ (alive|DEAD) +│ \d+s ago/);
     expect(out).toMatch(/│ scheduler +│ node-a/);
+  });
+
+  it('with no --topic/--group shows every topic and every consumer group with its lag', async () => {
+    const s = JSON.parse(await sluice(['status', '--backend', spec, '--json'])) as StatusSnapshot;
+    expect(s.groups.map((g) => [g.group, g.topic, g.lagTotal])).toEqual([
+      ['billing', 'orders', 3],
+      ['reports', 'orders', 5],
+    ]);
+  });
+
+  it('flags a dead runner and the partitions it still owns; sorts partition lists numerically', async () => {
+    const file = join(dir, 'dead.db');
+    const tenSecondsAgo = Date.now() - 10_000;
+    const b = createSqliteBackend({ path: file, clock: new ManualClock(tenSecondsAgo) });
+    await b.ensureTopic('payments', { partitions: 16 });
+    await b.membership.heartbeat('sluice-runner/billing/payments/r1', {
+      nodeName: 'r1',
+      instance: '5a5423b3',
+      group: 'billing',
+      topic: 'payments',
+      assigned: [10, 11, 2, 8, 9],
+    });
+    await b.leases.acquire('billing/payments/10', 'r1#5a5423b3#17', 60_000);
+    await b.close();
+    const out = await sluice(['status', '--backend', `sqlite:${file}`]);
+    expect(out).toMatch(
+      /│ billing +│ payments +│ 10 +│ 0 +│ 0 +│ 0 +│ r1#5a5423b3#17 \(DEAD: no heartbeat\) +│/,
+    );
+    expect(out).toMatch(/│ sluice-runner\/billing\/payments\/r1 +│ DEAD +│ 1\ds ago/);
+    expect(out).toContain('"assigned":[2,8,9,10,11]');
+    const json = JSON.parse(await sluice(['status', '--backend', `sqlite:${file}`, '--json'])) as {
+      members: { state: string }[];
+      leases: unknown[];
+    };
+    expect(json.members.map((m) => m.state)).toEqual(['dead']);
+    const alive = await sluice(['status', '--backend', `sqlite:${file}`, '--failure-timeout', '1m']);
+    expect(alive).toMatch(/│ r1#5a5423b3#17 +│/);
+    expect(alive).not.toContain('DEAD');
   });
 });

@@ -1,3 +1,4 @@
+// The Balancer type: picks the member (or members, for broadcast) for stateless work.
 /**
  * A balancer spreads stateless work over members: `pick(item)` says which member (or, for
  * {@link broadcast}, which members) should handle `item`. Unlike a {@link Partitioner}, a

@@ -1,3 +1,4 @@
+// balancer(): a balancer from a strategy name (round_robin, least_loaded, broadcast, sticky) or a function.
 import { configError } from '../../core/errors.ts';
 import type { Balancer, BalancerFn } from './Balancer.ts';
 import { broadcast } from './broadcast.ts';

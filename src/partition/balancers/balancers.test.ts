@@ -1,3 +1,4 @@
+// Unit tests of the balancers: round robin, smooth weighted, least loaded, broadcast, sticky, custom, byName.
 import { describe, expect, it } from 'vitest';
 import { balancer } from './balancerByName.ts';
 import { broadcast } from './broadcast.ts';

@@ -1,3 +1,4 @@
+// The broadcast balancer: every pick returns the same frozen list of all members.
 import { parseMemberList } from '../members.ts';
 import type { Balancer } from './Balancer.ts';
 

@@ -1,3 +1,4 @@
+// customBalancer: a balancer from an (item, members) => member function, checking the member returned.
 import { configError, SluiceError } from '../../core/errors.ts';
 import { parseMemberList } from '../members.ts';
 import type { Balancer, BalancerFn } from './Balancer.ts';

@@ -1,3 +1,4 @@
+// The least-loaded balancer: in-flight count per member, fewest wins, ties round robin; acquire/release/run.
 import { SluiceError } from '../../core/errors.ts';
 import { notAMember, parseMemberList } from '../members.ts';
 import type { Balancer } from './Balancer.ts';

@@ -1,3 +1,4 @@
+// The round-robin balancer: members in turn, in the order given.
 import { parseMemberList } from '../members.ts';
 import type { Balancer } from './Balancer.ts';
 

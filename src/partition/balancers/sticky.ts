@@ -1,3 +1,4 @@
+// The sticky balancer: an item's key picks its member on a consistent-hash ring.
 import { configError } from '../../core/errors.ts';
 import { ConsistentHash, DEFAULT_VNODES, defaultRingHash } from '../ConsistentHash.ts';
 import { parseMemberList } from '../members.ts';

@@ -1,3 +1,4 @@
+// The smooth weighted round-robin balancer (nginx's algorithm) over integer member weights.
 import { z } from 'zod';
 import { validate } from '../../core/validate.ts';
 import type { Balancer } from './Balancer.ts';

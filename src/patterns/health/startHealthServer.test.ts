@@ -1,3 +1,4 @@
+// Tests of startHealthServer over real HTTP: /healthz, /readyz checks (false, throw, timeout), draining.
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../core/ManualClock.ts';
 import { type HealthServer, startHealthServer } from './startHealthServer.ts';

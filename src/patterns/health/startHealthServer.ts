@@ -1,3 +1,4 @@
+// startHealthServer: the HTTP probe server for liveness (/healthz) and readiness (/readyz, timed checks).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';

@@ -1,3 +1,4 @@
+// The DistributedLock suite on the memory backend with a ManualClock, and tests of option validation.
 import { describe, expect, it } from 'vitest';
 import { distributedLockSuite } from '../../../test/fixtures/patterns/lockSuite.ts';
 import { createMemoryBackend } from '../../backend/memory/MemoryBackend.ts';

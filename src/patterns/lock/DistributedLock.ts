@@ -1,3 +1,4 @@
+// DistributedLock: a lease-based mutual-exclusion lock with fencing tokens on any backend; acquire, withLock.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';

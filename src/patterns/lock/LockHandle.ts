@@ -1,3 +1,4 @@
+// LockHandle: a held DistributedLock that renews its lease, aborts its signal when lost, and releases.
 import type { Backend, Lease } from '../../backend/Backend.ts';
 import type { Clock, Timer } from '../../core/Clock.ts';
 import { SluiceError } from '../../core/errors.ts';

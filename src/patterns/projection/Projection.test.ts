@@ -1,3 +1,4 @@
+// The Projection suite on the memory backend, option validation, and polling when the backend has no watch().
 import { describe, expect, it } from 'vitest';
 import { projectionSuite } from '../../../test/fixtures/patterns/projectionSuite.ts';
 import { createMemoryBackend } from '../../backend/memory/MemoryBackend.ts';

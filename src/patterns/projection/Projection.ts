@@ -1,3 +1,4 @@
+// Projection: an event-sourced read model folded from a topic, with snapshot checkpoints; defineProjection.
 import { z } from 'zod';
 import type { Backend, LogEvent } from '../../backend/Backend.ts';
 import { type Clock, systemClock } from '../../core/Clock.ts';

@@ -1,3 +1,4 @@
+// Saga tests on the memory backend with a ManualClock: steps, compensation, resume, recover, retry.
 import { describe, expect, it } from 'vitest';
 import { createMemoryBackend } from '../../backend/memory/MemoryBackend.ts';
 import { ManualClock } from '../../core/ManualClock.ts';

@@ -1,117 +1,41 @@
-import { z } from 'zod';
-import type { Backend, LogEvent } from '../../backend/Backend.ts';
+// The Saga orchestrator: steps in order, reverse-order compensation on failure, resume and recover (with progress while waiting for locks).
+import type { Backend, Lease } from '../../backend/Backend.ts';
 import { anySignal } from '../../core/abort.ts';
 import { type Clock, systemClock } from '../../core/Clock.ts';
 import type { Duration } from '../../core/duration.ts';
-import { type SerializedError, SluiceError, serializeError, throwIfAborted } from '../../core/errors.ts';
-import { partitionForKey } from '../../core/hash.ts';
+import { SluiceError, serializeError, throwIfAborted } from '../../core/errors.ts';
 import { validate } from '../../core/validate.ts';
-import { clockSchema, fnSchema } from '../../resilience/options.ts';
 import { type RetryOptions, retry } from '../../resilience/retry.ts';
+import { traceSagaStep } from '../../telemetry/spans.ts';
 import { DistributedLock } from '../lock/DistributedLock.ts';
 import type { LockHandle } from '../lock/LockHandle.ts';
-import { backendSchema, durationSchema, nameSchema } from '../options.ts';
-import { applySagaEvent, foldSagaEvents, type SagaEvent, type SagaState, sagaEventId } from './sagaState.ts';
+import { nameSchema } from '../options.ts';
+import { acquireReporting } from './sagaLock.ts';
+import { SagaLog } from './sagaLog.ts';
+import type { SagaEvent, SagaState } from './sagaState.ts';
+import {
+  definitionSchema,
+  type ExecuteOptions,
+  type RecoverOptions,
+  type RecoveryResult,
+  type SagaDefinition,
+  type SagaOutcome,
+  type SagaRecoveryProgress,
+  type SagaStep,
+  type SagaStepContext,
+} from './sagaTypes.ts';
 
-/** What a step's `run` receives. */
-export interface SagaStepContext<I = unknown> {
-  readonly sagaId: string;
-  readonly input: I;
-  /** The step name. */
-  readonly step: string;
-  /** The step position (0-based). */
-  readonly index: number;
-  /**
-   * Stable across retries and recoveries of this step of this saga
-   * (`saga:id:step`): make the step's effect idempotent with it.
-   */
-  readonly idempotencyKey: string;
-  /** Results of the steps completed before this one, by step name. */
-  readonly results: Readonly<Record<string, unknown>>;
-  /** Aborts when the caller aborts or the saga's lock is lost. */
-  readonly signal: AbortSignal;
-  /** Fencing token of the lock held on this saga (for fenced commits). */
-  readonly fencingToken: number;
-}
-
-/** What a step's `compensate` receives. */
-export interface SagaCompensationContext<I = unknown> extends SagaStepContext<I> {
-  /** What this step's `run` returned. */
-  readonly result: unknown;
-}
-
-/** One step of a saga. */
-export interface SagaStep<I = unknown> {
-  /** Unique within the saga. */
-  name: string;
-  /** Does the step; its result (JSON-serializable) is stored and passed to later steps. */
-  run(ctx: SagaStepContext<I>): Promise<unknown> | unknown;
-  /** Undoes the step after a later step failed. Omit for steps with nothing to undo. */
-  compensate?(ctx: SagaCompensationContext<I>): Promise<void> | void;
-  /** Retries of `run` before the step counts as failed. Default: one attempt. */
-  retry?: RetryOptions;
-}
-
-/** Definition of a saga. */
-export interface SagaDefinition<I = unknown> {
-  /** The saga name (its log topic is `sluice.saga.<name>`). */
-  name: string;
-  /** Where the event log and the locks live. */
-  backend: Backend;
-  /** The steps, run in order. */
-  steps: readonly SagaStep<I>[];
-  /** Partitions of the log topic (fixed at first use). Default 16. */
-  partitions?: number;
-  /** Ttl of the per-saga lock; a crashed runner's sagas can be recovered after it. Default `'30s'`. */
-  lockTtl?: Duration;
-  /** Retries of each compensation. Default 5 attempts, exponential backoff from 100ms. */
-  compensationRetry?: RetryOptions;
-  /** Time source for locks and retries. Default `systemClock`. */
-  clock?: Clock;
-}
-
-/** How a saga ended. */
-export type SagaOutcome =
-  | { readonly id: string; readonly status: 'completed'; readonly results: Record<string, unknown> }
-  | {
-      readonly id: string;
-      readonly status: 'compensated';
-      readonly results: Record<string, unknown>;
-      /** The step that failed and its error. */
-      readonly failure: { readonly step: string; readonly error: SerializedError };
-    };
-
-/** What {@link Saga.recover} did with one unfinished saga. */
-export type RecoveryResult =
-  | SagaOutcome
-  | { readonly id: string; readonly status: 'error'; readonly error: unknown };
-
-/** Options of {@link Saga.execute}. */
-export interface ExecuteOptions {
-  /** The saga id: executing an id again continues (or reports) that saga instead of starting another. */
-  id: string;
-  /** Stops driving the saga (it stays resumable); rejects with `ABORTED`. */
-  signal?: AbortSignal;
-}
-
-const stepSchema = z.object({
-  name: nameSchema,
-  run: fnSchema<SagaStep['run']>(),
-  compensate: fnSchema<NonNullable<SagaStep['compensate']>>().optional(),
-  retry: z.record(z.string(), z.unknown()).optional(),
-});
-
-const definitionSchema = z.object({
-  name: nameSchema,
-  backend: backendSchema,
-  steps: z.array(stepSchema, 'an array of steps').min(1, 'a non-empty array of steps'),
-  partitions: z.number().int('an integer between 1 and 65536').min(1).max(65_536).optional(),
-  lockTtl: durationSchema.optional(),
-  compensationRetry: z.record(z.string(), z.unknown()).optional(),
-  clock: clockSchema.optional(),
-});
-
-const PAGE = 500;
+export type {
+  ExecuteOptions,
+  RecoverOptions,
+  RecoveryResult,
+  SagaCompensationContext,
+  SagaDefinition,
+  SagaOutcome,
+  SagaRecoveryProgress,
+  SagaStep,
+  SagaStepContext,
+} from './sagaTypes.ts';
 
 /**
  * A saga orchestrator: runs steps in order and, when one fails, runs the compensations of the
@@ -149,11 +73,10 @@ export class Saga<I = unknown> {
 
   private readonly backend: Backend;
   private readonly steps: readonly SagaStep<I>[];
-  private readonly partitions: number;
   private readonly lockTtl: Duration;
   private readonly compensationRetry: RetryOptions;
   private readonly clock: Clock;
-  private topicReady: Promise<number> | undefined;
+  private readonly log: SagaLog;
 
   constructor(definition: SagaDefinition<I>) {
     const def = validate(definitionSchema, definition, 'defineSaga');
@@ -172,7 +95,7 @@ export class Saga<I = unknown> {
     this.topic = `sluice.saga.${def.name}`;
     this.backend = def.backend;
     this.steps = definition.steps;
-    this.partitions = def.partitions ?? 16;
+    this.log = new SagaLog(def.backend, this.topic, def.partitions ?? 16);
     this.lockTtl = def.lockTtl ?? '30s';
     this.clock = def.clock ?? systemClock;
     this.compensationRetry = {
@@ -202,51 +125,97 @@ export class Saga<I = unknown> {
 
   /** The state of a saga from its log, or `undefined`. */
   async status(id: string): Promise<SagaState | undefined> {
-    await this.ensureTopic();
-    return this.load(id);
+    return this.log.load(id);
   }
 
   /**
-   * Finds every unfinished saga in the log and resumes each (waiting for the lock of a saga
-   * another runner holds, e.g. until a crashed runner's lock expires). One saga's failure does
-   * not stop the others: it is reported as `{status: 'error'}`.
+   * Finds every unfinished saga in the log and resumes each, one after the other. One saga's
+   * failure does not stop the others: it is reported as `{status: 'error'}`.
+   *
+   * **What it waits for:** a saga whose lock another owner holds is resumed only once that lock
+   * is free: released by a live runner when it finishes, or expired when its runner died (up to
+   * `lockTtl`, 30 s by default, after the last renewal). While it waits, `onProgress` receives
+   * `waiting_for_lock` with the holder and its expiry ("waiting for lock of saga X held by
+   * <owner> until <time>"); `signal` stops the wait and the recovery with `ABORTED`.
+   *
+   * @example
+   * ```ts
+   * await order.recover({ signal, onProgress: (p) => log.info(p.message) });
+   * ```
    */
-  async recover(options: { signal?: AbortSignal } = {}): Promise<RecoveryResult[]> {
-    const states = await this.loadAll(options.signal);
-    const out: RecoveryResult[] = [];
-    for (const state of states.values()) {
-      if (state.status === 'completed' || state.status === 'compensated') continue;
-      throwIfAborted(options.signal, 'saga recovery');
+  async recover(options: RecoverOptions = {}): Promise<RecoveryResult[]> {
+    const { signal, onProgress } = options;
+    const report = (p: SagaRecoveryProgress) => {
       try {
-        out.push(await this.resume(state.id, options));
-      } catch (error) {
-        if (options.signal?.aborted) throw error;
-        out.push({ id: state.id, status: 'error', error });
+        onProgress?.(p);
+      } catch {
+        // A failing progress callback must not stop the recovery.
       }
+    };
+    const states = await this.log.loadAll(signal);
+    const unfinished = [...states.values()].filter(
+      (s) => s.status === 'running' || s.status === 'compensating',
+    );
+    const saga = this.name;
+    report({
+      type: 'scanned',
+      saga,
+      unfinished: unfinished.length,
+      message: `saga ${saga}: ${unfinished.length} unfinished`,
+    });
+    const onWait = (sagaId: string, holder: Lease) =>
+      report({
+        type: 'waiting_for_lock',
+        saga,
+        sagaId,
+        owner: holder.owner,
+        expiresAt: holder.expiresAt,
+        message: `waiting for lock of saga ${saga}/${sagaId} held by ${holder.owner} until ${new Date(holder.expiresAt).toISOString()}`,
+      });
+    const out: RecoveryResult[] = [];
+    for (const state of unfinished) {
+      throwIfAborted(signal, 'saga recovery');
+      let result: RecoveryResult;
+      try {
+        result = await this.drive(state.id, signal, undefined, false, (h) => onWait(state.id, h));
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        result = { id: state.id, status: 'error', error };
+      }
+      out.push(result);
+      report({ type: 'resumed', saga, result, message: `saga ${saga}/${state.id}: ${result.status}` });
     }
     return out;
   }
 
-  private async drive(id: string, signal: AbortSignal | undefined, input: I | undefined, create: boolean) {
+  private async drive(
+    id: string,
+    signal: AbortSignal | undefined,
+    input: I | undefined,
+    create: boolean,
+    onWait?: (holder: Lease) => void,
+  ): Promise<SagaOutcome> {
     throwIfAborted(signal, 'saga');
-    await this.ensureTopic();
+    await this.log.ensureTopic();
     const lock = new DistributedLock({
       backend: this.backend,
       name: `sluice.saga/${this.name}/${id}`,
       ttl: this.lockTtl,
       clock: this.clock,
     });
-    const handle = await lock.acquire(signal === undefined ? {} : { signal });
+    const handle = onWait
+      ? await acquireReporting(lock, this.backend.leases, this.clock, signal, onWait)
+      : await lock.acquire(signal === undefined ? {} : { signal });
     const { signal: runSignal, dispose } = anySignal([signal, handle.signal]);
     try {
-      let state = await this.load(id);
+      let state = await this.log.load(id);
       if (state === undefined) {
         if (!create) {
           throw new SluiceError('NOT_FOUND', `Saga "${this.name}" has no instance "${id}"`, {
             context: { saga: this.name, id },
           });
         }
-        state = await this.record(undefined, { type: 'saga_started', sagaId: id, input });
+        state = await this.log.record(undefined, { type: 'saga_started', sagaId: id, input });
       }
       return await this.advance(state!, handle, runSignal);
     } finally {
@@ -266,7 +235,7 @@ export class Saga<I = unknown> {
         let next = 0;
         while (state.completed.has(next)) next++;
         if (next >= this.steps.length) {
-          await this.record(state, { type: 'saga_completed', sagaId: state.id });
+          await this.log.record(state, { type: 'saga_completed', sagaId: state.id });
           continue;
         }
         await this.runStep(state, next, handle, signal);
@@ -279,7 +248,7 @@ export class Saga<I = unknown> {
         throwIfAborted(signal, 'saga');
         await this.compensateStep(state, i, handle, signal);
       }
-      await this.record(state, { type: 'saga_compensated', sagaId: state.id });
+      await this.log.record(state, { type: 'saga_compensated', sagaId: state.id });
     }
   }
 
@@ -290,21 +259,21 @@ export class Saga<I = unknown> {
     signal: AbortSignal,
   ): Promise<void> {
     const step = this.steps[index]!;
-    await this.record(state, { type: 'step_started', sagaId: state.id, step: step.name, index });
+    await this.log.record(state, { type: 'step_started', sagaId: state.id, step: step.name, index });
     let result: unknown;
     try {
       const policy = retry({ attempts: 1, ...step.retry, clock: step.retry?.clock ?? this.clock });
-      result = await policy.execute(
-        ({ signal: s }) => step.run(this.context(state, index, handle, s)),
-        signal,
-      );
+      result = await policy.execute(({ signal: s }) => {
+        const at = { saga: this.name, id: state.id, step: step.name, index, phase: 'run' as const };
+        return traceSagaStep(at, () => step.run(this.context(state, index, handle, s)));
+      }, signal);
     } catch (error) {
       // Aborts and lost locks leave the saga resumable; they are not step failures.
       handle.throwIfLost();
       throwIfAborted(signal, 'saga');
       const cause =
         (error as SluiceError).code === 'RETRIES_EXHAUSTED' ? (error as SluiceError).cause : error;
-      await this.record(state, {
+      await this.log.record(state, {
         type: 'step_failed',
         sagaId: state.id,
         step: step.name,
@@ -316,7 +285,7 @@ export class Saga<I = unknown> {
     handle.throwIfLost();
     const completed: SagaEvent = { type: 'step_completed', sagaId: state.id, step: step.name, index };
     if (result !== undefined) completed.result = result;
-    await this.record(state, completed);
+    await this.log.record(state, completed);
   }
 
   private async compensateStep(state: SagaState, index: number, handle: LockHandle, signal: AbortSignal) {
@@ -326,18 +295,21 @@ export class Saga<I = unknown> {
       try {
         await retry(this.compensationRetry).execute(({ signal: s }) => {
           const base = this.context(state, index, handle, s);
-          return compensate({
-            ...base,
-            idempotencyKey: `${base.idempotencyKey}:compensate`,
-            result: state.results[step.name],
-          });
+          const at = { saga: this.name, id: state.id, step: step.name, index, phase: 'compensate' as const };
+          return traceSagaStep(at, () =>
+            compensate({
+              ...base,
+              idempotencyKey: `${base.idempotencyKey}:compensate`,
+              result: state.results[step.name],
+            }),
+          );
         }, signal);
       } catch (error) {
         handle.throwIfLost();
         throwIfAborted(signal, 'saga');
         const cause =
           (error as SluiceError).code === 'RETRIES_EXHAUSTED' ? (error as SluiceError).cause : error;
-        await this.record(state, {
+        await this.log.record(state, {
           type: 'compensation_failed',
           sagaId: state.id,
           step: step.name,
@@ -352,7 +324,7 @@ export class Saga<I = unknown> {
       }
     }
     handle.throwIfLost();
-    await this.record(state, { type: 'compensated', sagaId: state.id, step: step.name, index });
+    await this.log.record(state, { type: 'compensated', sagaId: state.id, step: step.name, index });
   }
 
   private context(
@@ -386,54 +358,6 @@ export class Saga<I = unknown> {
       results: { ...state.results },
       failure: { step: failure.step, error: failure.error },
     };
-  }
-
-  /** Appends an event (idempotently by its deterministic id) and applies it to the state. */
-  private async record(state: SagaState | undefined, e: SagaEvent): Promise<SagaState | undefined> {
-    const id = sagaEventId(e);
-    const ev = id === undefined ? { key: e.sagaId, payload: e } : { key: e.sagaId, id, payload: e };
-    await this.backend.append(this.topic, [ev]);
-    return applySagaEvent(state, e);
-  }
-
-  private ensureTopic(): Promise<number> {
-    this.topicReady ??= this.backend.ensureTopic(this.topic, { partitions: this.partitions }).then(
-      (info) => info.partitions,
-      (e: unknown) => {
-        this.topicReady = undefined;
-        throw e;
-      },
-    );
-    return this.topicReady;
-  }
-
-  /** Rebuilds one saga from its partition of the log. */
-  private async load(id: string): Promise<SagaState | undefined> {
-    const partitions = await this.ensureTopic();
-    const p = partitionForKey(id, partitions);
-    const mine: LogEvent[] = [];
-    for (let offset = 0; ; ) {
-      const page = await this.backend.read(this.topic, p, offset, PAGE);
-      for (const ev of page) if (ev.key === id) mine.push(ev);
-      offset += page.length;
-      if (page.length < PAGE) break;
-    }
-    return foldSagaEvents(mine).get(id);
-  }
-
-  private async loadAll(signal: AbortSignal | undefined): Promise<Map<string, SagaState>> {
-    const partitions = await this.ensureTopic();
-    const states = new Map<string, SagaState>();
-    for (let p = 0; p < partitions; p++) {
-      for (let offset = 0; ; ) {
-        throwIfAborted(signal, 'saga recovery');
-        const page = await this.backend.read(this.topic, p, offset, PAGE);
-        foldSagaEvents(page, states);
-        offset += page.length;
-        if (page.length < PAGE) break;
-      }
-    }
-    return states;
   }
 }
 

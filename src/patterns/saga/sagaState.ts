@@ -1,3 +1,4 @@
+// Saga log events, the fold that rebuilds each saga's state from them, and their deterministic event ids.
 import type { LogEvent } from '../../backend/Backend.ts';
 import type { SerializedError } from '../../core/errors.ts';
 

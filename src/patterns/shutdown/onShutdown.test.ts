@@ -1,3 +1,4 @@
+// Tests of onShutdown: reverse-order drain on a signal, failing closes, timeout, second signal, validation.
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../core/ManualClock.ts';
 import { onShutdown, type ShutdownHandle } from './onShutdown.ts';

@@ -1,3 +1,4 @@
+// onShutdown: on SIGTERM/SIGINT, drains closeables in reverse order within a timeout, then exits.
 import { z } from 'zod';
 import { type Clock, systemClock } from '../../core/Clock.ts';
 import { type Duration, parseDuration } from '../../core/duration.ts';

@@ -1,3 +1,4 @@
+// Lua for the Redis dead-letter queue: put, get, list, replay and purge over its nine keys.
 import { APPEND_CORE } from './logScripts.ts';
 
 /**

@@ -1,3 +1,4 @@
+// Lua for Redis leases: acquire, renew, release with a fencing counter that is never reset.
 /**
  * Lua for leases. A lease is a HASH {owner, token, exp}; `owner` is `''` once released. The
  * fencing token comes from a separate counter (`INCR`, never reset), so a token is never handed

@@ -1,3 +1,4 @@
+// Lua for the Redis event log: ensure topic, append with dense offsets and id index, read, commit with fence.
 /**
  * Lua for the event log. Offsets are dense because only these scripts write a partition: the
  * counter (`HINCRBY next partition 1`), the event (`HSET log offset event`) and the id index
@@ -17,7 +18,10 @@ end
 
 -- Appends n events read from ARGV starting at index a, 4 values each:
 -- id, partition, index in KEYS of the partition's log hash, encoded event.
+-- touched.fresh lists the events appended ({partition, offset, encoded}), touched.bytes their size.
 local function append_events(idsKey, nextKey, a, n, touched, out)
+  touched.fresh = touched.fresh or {}
+  touched.bytes = touched.bytes or 0
   for i = 1, n do
     local id = ARGV[a]
     local seen = redis.call('HGET', idsKey, id)
@@ -31,15 +35,27 @@ local function append_events(idsKey, nextKey, a, n, touched, out)
       redis.call('HSET', idsKey, id, pos)
       out[#out + 1] = pos
       touched[p] = true
+      touched.fresh[#touched.fresh + 1] = {p, off, ARGV[a + 3]}
+      touched.bytes = touched.bytes + #ARGV[a + 3]
     end
     a = a + 4
   end
 end
 
+-- Publishes the touched partitions ("2,5"). When the new events are small (8 KB in all at most)
+-- a comma, a newline and a JSON list of {partition, offset, encoded} follow, so a waiting reader
+-- can take them without reading (readers that only parse the partitions see extra non-numbers).
 local function announce(channel, touched)
   local list = {}
-  for p in pairs(touched) do list[#list + 1] = p end
-  if #list > 0 then redis.call('PUBLISH', channel, table.concat(list, ',')) end
+  for p, v in pairs(touched) do
+    if v == true then list[#list + 1] = p end
+  end
+  if #list == 0 then return end
+  local msg = table.concat(list, ',')
+  if touched.bytes ~= nil and touched.bytes <= 8192 then
+    msg = msg .. ',\\n' .. cjson.encode(touched.fresh)
+  end
+  redis.call('PUBLISH', channel, msg)
 end
 `;
 
@@ -98,8 +114,11 @@ return {0, tonumber(redis.call('HGET', KEYS[2], ARGV[2]) or '0')}
 `;
 
 /**
- * KEYS: offsets hash, processed set, lease hash (of the fence, or any key when unfenced).
- * ARGV: offset field, offset ('' = keys only), fenced '1'|'0', token, now, idempotency keys...
+ * KEYS: offsets hash, processed set, lease hash (of the fence, or any key when unfenced), and
+ * with marker offsets also the marker ZSET of (group, topic, partition) and the topic's marker
+ * index SET.
+ * ARGV: offset field, offset ('' = keys only), fenced '1'|'0', token, now, then idempotency
+ * keys...; with marker offsets: index member, n keys, then their n offsets.
  * Reply: 1 done, 0 fenced (nothing written).
  */
 export const COMMIT = `
@@ -111,8 +130,15 @@ if ARGV[2] ~= '' then
   local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
   if tonumber(ARGV[2]) > cur then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
 end
-for i = 6, #ARGV, 500 do
-  redis.call('SADD', KEYS[2], unpack(ARGV, i, math.min(i + 499, #ARGV)))
+local from, last = 6, #ARGV
+if #KEYS >= 5 then
+  local n = (#ARGV - 6) / 2
+  from, last = 7, 6 + n
+  for i = 1, n do redis.call('ZADD', KEYS[4], ARGV[6 + n + i], ARGV[6 + i]) end
+  if n > 0 then redis.call('SADD', KEYS[5], ARGV[6]) end
+end
+for i = from, last, 500 do
+  redis.call('SADD', KEYS[2], unpack(ARGV, i, math.min(i + 499, last)))
 end
 return 1
 `;

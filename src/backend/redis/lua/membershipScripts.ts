@@ -1,3 +1,4 @@
+// Lua for Redis membership: heartbeat (join on first), list live members, leave.
 /** Lua for membership: a ZSET node → last heartbeat plus hashes of meta and join time. */
 
 /**
