@@ -18,7 +18,15 @@ import type { ScheduleStore } from './ScheduleStore.ts';
 export type { AssignmentInput, AssignmentStore, GroupAssignment } from './AssignmentStore.ts';
 export type { DelayedEvent, DelayedInput, DelayedStore, TopicCount } from './DelayedStore.ts';
 export type { DeadLetter, DeadLetterInput, DlqFilter, DlqStore } from './DlqStore.ts';
-export type { Lease, LeaseRequest, LeaseStore, Member, MembershipStore } from './LeaseStore.ts';
+export type {
+  AcquireManyOptions,
+  Lease,
+  LeaseHolder,
+  LeaseRequest,
+  LeaseStore,
+  Member,
+  MembershipStore,
+} from './LeaseStore.ts';
 export type { LimitStore, RateDecision, RateSpec, SlotDecision, SlotSpec } from './LimitStore.ts';
 export type { OpOptions } from './OpOptions.ts';
 export type {

@@ -31,9 +31,10 @@ function holderOf(owner: string): string {
  * under that name (held by another owner) reached its `expiresAt` was taken over after a failure;
  * a lease released gracefully vanishes from the listing before its expiry and is not counted.
  * Runners coordinated by a group leader do not list leases themselves, so after each
- * `renewMany` the observer lists the renewed leases' folder (`group/topic/`) when half the lease
- * TTL has passed since it last did: one read of that folder's leases per half TTL, the price
- * of the takeover count (only paid by processes that export metrics).
+ * `renewMany` — or each `renew` of a holder lease that leases were bound to — the observer lists
+ * the renewed leases' folder (`group/topic/`) when half the lease TTL has passed since it last
+ * did: one read of that folder's leases per half TTL, the price of the takeover count (only paid
+ * by processes that export metrics).
  *
  * @example
  * ```ts
@@ -53,11 +54,11 @@ export function observeLeases(
   const lastListed = new Map<string, Lease>();
   /** When each lease folder was last listed (`now()`). */
   const listedAt = new Map<string, number>();
-  /** Lists the folder of `renewed` when half of `ttlMs` passed since it was last listed. */
-  const listIfDue = (renewed: readonly Lease[], ttlMs: number) => {
-    const first = renewed[0];
-    if (first === undefined) return;
-    const folder = first.name.slice(0, first.name.lastIndexOf('/') + 1);
+  /** The folders of leases acquired bound to a holder lease, by the holder's name. */
+  const boundFolders = new Map<string, string>();
+  const folderOf = (name: string) => name.slice(0, name.lastIndexOf('/') + 1);
+  /** Lists `folder` when half of `ttlMs` passed since it was last listed. */
+  const listIfDue = (folder: string, ttlMs: number) => {
     if (folder === '' || now() - (listedAt.get(folder) ?? Number.NEGATIVE_INFINITY) < ttlMs / 2) return;
     listedAt.set(folder, now());
     leases.list(folder).catch(() => listedAt.delete(folder));
@@ -89,19 +90,30 @@ export function observeLeases(
       acquiredOne(lease);
       return lease;
     },
-    acquireMany: async (requests, ttlMs) => {
-      const out = await inner.acquireMany(requests, ttlMs);
+    acquireMany: async (requests, ttlMs, opts) => {
+      const out = await inner.acquireMany(requests, ttlMs, opts);
       for (const lease of out) acquiredOne(lease);
+      const first = requests[0];
+      if (opts?.holder !== undefined && first !== undefined) {
+        boundFolders.set(opts.holder.name, folderOf(first.name));
+      }
       return out;
     },
-    renew: async (lease, ttlMs) =>
-      (await timeRenew(1, async () => [await inner.renew(lease, ttlMs)]))[0] ?? null,
+    renew: async (lease, ttlMs) => {
+      const out = (await timeRenew(1, async () => [await inner.renew(lease, ttlMs)]))[0] ?? null;
+      // A holder's renewal keeps its bound leases: their folder is listed as if they were renewed.
+      const folder = boundFolders.get(lease.name);
+      if (folder !== undefined) listIfDue(folder, ttlMs);
+      return out;
+    },
     renewMany: async (list, ttlMs) => {
       const out = await timeRenew(list.length, () => inner.renewMany(list, ttlMs));
-      listIfDue(list, ttlMs);
+      const first = list[0];
+      if (first !== undefined) listIfDue(folderOf(first.name), ttlMs);
       return out;
     },
     release: (lease) => inner.release(lease),
+    releaseMany: (list) => inner.releaseMany(list),
     get: (name) => inner.get(name),
     list: async (prefix) => {
       const out = await inner.list(prefix);

@@ -73,6 +73,20 @@ export function checkLeaseList(v: unknown): readonly Lease[] {
   return out;
 }
 
+/** The `holder` option of `acquireMany`: a lease (name, owner, token) that is not bound itself nor requested. */
+export function checkLeaseHolder(v: unknown, requests: readonly LeaseRequest[]): Lease | undefined {
+  if (v === undefined) return undefined;
+  const l = checkObject('options.holder', v);
+  checkName('options.holder.name', l.name);
+  checkName('options.holder.owner', l.owner);
+  checkNonNegativeInt('options.holder.fencingToken', l.fencingToken);
+  if (l.holder !== undefined) throw configError('options.holder', 'a lease that is not bound itself', v);
+  if (requests.some((r) => r.name === l.name)) {
+    throw configError('options.holder', 'a lease other than the ones requested', l.name);
+  }
+  return l as unknown as Lease;
+}
+
 /** Commits of `commitMany`: partition index, offset and optional fence each, distinct partitions. */
 export function checkCommitRequests(v: unknown): readonly CommitRequest[] {
   const list = checkArray('commits', v);

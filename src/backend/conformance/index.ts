@@ -5,6 +5,7 @@ import type { Backend } from '../Backend.ts';
 import { appendTests } from './append.ts';
 import { assignmentTests } from './assignments.ts';
 import { batchedTests } from './batched.ts';
+import { boundLeaseTests } from './boundLeases.ts';
 import { commitTests } from './commits.ts';
 import { delayedTests } from './delayed.ts';
 import { dlqTests } from './dlq.ts';
@@ -91,6 +92,7 @@ export function runBackendConformance(name: string, factory: ConformanceFactory)
     fencingTests(harness);
     dlqTests(harness);
     leaseTests(harness);
+    boundLeaseTests(harness);
     membershipTests(harness);
     limitTests(harness);
     lifecycleTests(harness);

@@ -3,11 +3,12 @@ import type { CommitOutcome, CommitRequest, OpOptions } from '../Backend.ts';
 import { checkName } from '../common/args.ts';
 import { checkCommitRequests } from '../common/batchArgs.ts';
 import type { PgConnection } from './PgConnection.ts';
+import { leaseHeldSql } from './pgLeaseSql.ts';
 
 /**
  * `Backend.commitMany` of the PostgreSQL backend: one statement, hence one transaction and one
  * WAL flush for every commit of the list. The fenced commits go through only when their lease row
- * holds the token unexpired; those rows are share-locked in name order (so a concurrent
+ * holds the token and is held (unexpired, or its holder held); those rows are share-locked in name order (so a concurrent
  * `renewMany`, which locks in the same order, cannot deadlock with it) until the offsets are written.
  */
 export async function pgCommitMany(
@@ -30,7 +31,7 @@ export async function pgCommitMany(
      ),
      held AS (
        SELECT r.partition, r.off FROM r JOIN ${s}.leases l ON l.name = r.lease
-       WHERE l.owner IS NOT NULL AND l.token = r.token AND l.expires_at > $7
+       WHERE l.token = r.token AND ${leaseHeldSql(s, 'l', '$7')}
        ORDER BY l.name FOR SHARE OF l
      ),
      ok AS (SELECT partition, off FROM held UNION ALL SELECT partition, off FROM r WHERE lease IS NULL),

@@ -4,6 +4,7 @@ import { checkKeys, checkName, checkNonNegativeInt, checkPartitionIndex } from '
 import { fencedError } from '../common/errors.ts';
 import { checkMarkerOffsets } from '../common/retention.ts';
 import type { PgConnection } from './PgConnection.ts';
+import { leaseHeldSql } from './pgLeaseSql.ts';
 
 /**
  * `Backend.commit` of the PostgreSQL backend: one statement, hence one transaction, that checks
@@ -46,8 +47,8 @@ export async function pgCommit(
   if (fence !== undefined) {
     params.push(fence.lease, fence.token);
     // FOR SHARE: nobody can take the lease over (UPDATE its row) until this commit is done.
-    fenceSql = `SELECT 1 AS ok FROM ${s}.leases
-        WHERE name = $8 AND owner IS NOT NULL AND token = $9 AND expires_at > $5 FOR SHARE`;
+    fenceSql = `SELECT 1 AS ok FROM ${s}.leases l
+        WHERE l.name = $8 AND l.token = $9 AND ${leaseHeldSql(s, 'l', '$5')} FOR SHARE OF l`;
   }
   // One statement, hence one transaction: the fence check, the monotonic offset update and the
   // idempotency markers. Both writes read the fence: when it is empty nothing is written.

@@ -225,6 +225,14 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'leases bound to a holder lease',
+    // A bound lease is held while its holder (name, token) is held; its own expiry plays no part.
+    up: (s) => `
+      ALTER TABLE ${s}.leases ADD COLUMN holder text COLLATE "C", ADD COLUMN holder_token bigint;
+    `,
+  },
 ];
 
 /** Quotes an SQL identifier (`"a""b"`). */

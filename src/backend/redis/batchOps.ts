@@ -1,13 +1,8 @@
-// Redis batched calls: readMany and committedMany of RedisBackend, acquireMany and renewMany of RedisLeases.
+// Redis batched calls: readMany and committedMany of RedisBackend.
 import type { Clock } from '../../core/Clock.ts';
-import type { Lease, LeaseRequest, LogEvent, ReadRequest } from '../Backend.ts';
-import { checkNonNegativeInt, checkTtl, MAX_PARTITIONS } from '../common/args.ts';
-import {
-  checkLeaseList,
-  checkLeaseRequests,
-  checkPartitionList,
-  checkReadRequests,
-} from '../common/batchArgs.ts';
+import type { LogEvent, ReadRequest } from '../Backend.ts';
+import { checkNonNegativeInt, MAX_PARTITIONS } from '../common/args.ts';
+import { checkPartitionList, checkReadRequests } from '../common/batchArgs.ts';
 import { topicNotFound } from '../common/errors.ts';
 import { repairTopicMeta } from './clusterOps.ts';
 import { decodeStoredEvent } from './eventCodec.ts';
@@ -62,53 +57,4 @@ export async function committedMany(
     ...partitions.map((p) => offsetField(topic, p)),
   );
   return vals.map((v) => (v === null ? 0 : Number(v)));
-}
-
-/** `LeaseStore.acquireMany`: one script (leases are control keys: one slot on a cluster too). */
-export async function acquireMany(
-  conn: RedisConnection,
-  clock: Clock,
-  requests: readonly LeaseRequest[],
-  ttlMs: number,
-): Promise<(Lease | null)[]> {
-  checkLeaseRequests(requests);
-  checkTtl('ttlMs', ttlMs);
-  if (requests.length === 0) return [];
-  const k = conn.keys;
-  const now = clock.now();
-  const expiresAt = now + ttlMs;
-  const keys = [k.leaseIndex];
-  const args: (string | number)[] = [now, expiresAt];
-  for (const r of requests) {
-    keys.push(k.lease(r.name), k.fence(r.name));
-    args.push(r.owner, r.name);
-  }
-  const reply = (await conn.script('sluiceLeaseAcquireMany', keys, args)) as (string | number)[];
-  return requests.map((r, i) => {
-    const token = reply[i];
-    return token === 0 || token === undefined
-      ? null
-      : { name: r.name, owner: r.owner, fencingToken: Number(token), expiresAt };
-  });
-}
-
-/** `LeaseStore.renewMany`: one script. */
-export async function renewMany(
-  conn: RedisConnection,
-  clock: Clock,
-  leases: readonly Lease[],
-  ttlMs: number,
-): Promise<(Lease | null)[]> {
-  checkLeaseList(leases);
-  checkTtl('ttlMs', ttlMs);
-  if (leases.length === 0) return [];
-  const expiresAt = clock.now() + ttlMs;
-  const args: (string | number)[] = [expiresAt];
-  for (const l of leases) args.push(l.owner, String(l.fencingToken));
-  const reply = (await conn.script(
-    'sluiceLeaseRenewMany',
-    leases.map((l) => conn.keys.lease(l.name)),
-    args,
-  )) as number[];
-  return leases.map((l, i) => (reply[i] === 1 ? { ...l, expiresAt } : null));
 }

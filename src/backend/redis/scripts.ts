@@ -1,9 +1,9 @@
 // The Lua scripts of the Redis backend, registered on a client (one server or a cluster) with defineCommand.
 import type { Cluster, Redis } from 'ioredis';
-import { LEASE_ACQUIRE_MANY, LEASE_RENEW_MANY, READ_MANY } from './lua/batchScripts.ts';
+import { READ_MANY } from './lua/batchScripts.ts';
 import { ASSIGNMENT_PUBLISH, COMMIT_MANY } from './lua/coordScripts.ts';
 import { DLQ_GET, DLQ_PUT, DLQ_REPLAY, DLQ_SCAN } from './lua/dlqScripts.ts';
-import { LEASE_ACQUIRE, LEASE_RELEASE, LEASE_RENEW } from './lua/leaseScripts.ts';
+import { LEASE_ACQUIRE_MANY, LEASE_READ, LEASE_RELEASE_MANY, LEASE_RENEW_MANY } from './lua/leaseScripts.ts';
 import {
   LIMIT_ACQUIRE_SLOT,
   LIMIT_HELD_SLOTS,
@@ -34,11 +34,10 @@ export const SCRIPTS = {
   sluiceCommit: COMMIT,
   sluiceCommitMany: COMMIT_MANY,
   sluiceAssignmentPublish: ASSIGNMENT_PUBLISH,
-  sluiceLeaseAcquire: LEASE_ACQUIRE,
-  sluiceLeaseRenew: LEASE_RENEW,
-  sluiceLeaseRelease: LEASE_RELEASE,
   sluiceLeaseAcquireMany: LEASE_ACQUIRE_MANY,
   sluiceLeaseRenewMany: LEASE_RENEW_MANY,
+  sluiceLeaseReleaseMany: LEASE_RELEASE_MANY,
+  sluiceLeaseRead: LEASE_READ,
   sluiceHeartbeat: HEARTBEAT,
   sluiceMembers: MEMBERS,
   sluiceLeave: LEAVE,

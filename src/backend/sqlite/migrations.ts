@@ -169,6 +169,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 6,
+    name: 'leases bound to a holder lease',
+    // A bound lease is held while its holder (name, token) is held; its own expiry plays no part.
+    up: `
+      ALTER TABLE sluice_leases ADD COLUMN holder TEXT;
+      ALTER TABLE sluice_leases ADD COLUMN holder_token INTEGER;
+    `,
+  },
 ];
 
 /**

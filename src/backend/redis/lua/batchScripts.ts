@@ -1,7 +1,7 @@
-// Lua for the batched calls: readMany, acquireMany and renewMany in one script each.
+// Lua for the batched reads: readMany in one script.
 /**
- * Lua for the batched calls: reading many partitions, acquiring and renewing many leases, each
- * in one script. Same rules as the single-item scripts (`logScripts`, `leaseScripts`).
+ * Lua for the batched reads: many partitions in one script. Same rules as the single-partition
+ * read of `logScripts`. (The batched lease scripts are in `leaseScripts`.)
  */
 
 /**
@@ -39,46 +39,6 @@ for i = 1, n do
     o = hi + 1
   end
   out[#out + 1] = events
-end
-return out
-`;
-
-/**
- * KEYS: lease index, then lease and fence counter of each name. ARGV: now, exp, then owner and
- * name of each request. Reply: per request the token (a string) or 0 when another owner holds it.
- */
-export const LEASE_ACQUIRE_MANY = `
-local out = {}
-for i = 1, (#KEYS - 1) / 2 do
-  local lk, fk = KEYS[2 * i], KEYS[2 * i + 1]
-  local owner, name = ARGV[2 * i + 1], ARGV[2 * i + 2]
-  local l = redis.call('HMGET', lk, 'owner', 'token', 'exp')
-  if l[2] and l[1] == owner then
-    redis.call('HSET', lk, 'exp', ARGV[2])
-    out[i] = l[2]
-  elseif l[2] and l[1] ~= '' and tonumber(ARGV[1]) < tonumber(l[3]) then
-    out[i] = 0
-  else
-    local t = tostring(redis.call('INCR', fk))
-    redis.call('HSET', lk, 'owner', owner, 'token', t, 'exp', ARGV[2])
-    redis.call('ZADD', KEYS[1], 0, name)
-    out[i] = t
-  end
-end
-return out
-`;
-
-/** KEYS: the leases. ARGV: exp, then owner and token of each. Reply: per lease 1 renewed, 0 lost. */
-export const LEASE_RENEW_MANY = `
-local out = {}
-for i = 1, #KEYS do
-  local l = redis.call('HMGET', KEYS[i], 'owner', 'token')
-  if not l[1] or l[1] == '' or l[1] ~= ARGV[2 * i] or l[2] ~= ARGV[2 * i + 1] then
-    out[i] = 0
-  else
-    redis.call('HSET', KEYS[i], 'exp', ARGV[1])
-    out[i] = 1
-  end
 end
 return out
 `;

@@ -1,4 +1,6 @@
 // Lua of runner coordination on Redis: many fenced commits in one script and the compare-and-set publish of an assignment.
+import { LEASE_HELD } from './leaseScripts.ts';
+
 /**
  * Lua for runner coordination: many fenced commits in one script, and the compare-and-set
  * publish of a group's assignment. Same fence rule as `COMMIT` in `logScripts`.
@@ -9,15 +11,15 @@
  * ARGV: now, then per commit: field, offset, fenced ('1' or '0'), token.
  * Reply: per commit 1 (committed) or 0 (fence refused).
  */
-export const COMMIT_MANY = `
+export const COMMIT_MANY = `${LEASE_HELD}
 local out = {}
 local now = tonumber(ARGV[1])
 for i = 1, #KEYS - 1 do
   local b = 4 * (i - 1) + 1
   local ok = 1
   if ARGV[b + 3] == '1' then
-    local l = redis.call('HMGET', KEYS[i + 1], 'owner', 'token', 'exp')
-    if not l[1] or l[1] == '' or l[2] ~= ARGV[b + 4] or now >= tonumber(l[3]) then ok = 0 end
+    local held, l = lease_held(KEYS[i + 1], now)
+    if not held or l[2] ~= ARGV[b + 4] then ok = 0 end
   end
   if ok == 1 then
     local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[b + 1]) or '0')

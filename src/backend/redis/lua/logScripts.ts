@@ -1,4 +1,6 @@
 // Lua for the Redis event log: ensure topic, append with dense offsets and id index, read, commit with fence.
+import { LEASE_HELD } from './leaseScripts.ts';
+
 /**
  * Lua for the event log. Offsets are dense because only these scripts write a partition: the
  * counter (`HINCRBY next partition 1`), the event (`HSET log offset event`) and the id index
@@ -121,10 +123,10 @@ return {0, tonumber(redis.call('HGET', KEYS[2], ARGV[2]) or '0')}
  * keys...; with marker offsets: index member, n keys, then their n offsets.
  * Reply: 1 done, 0 fenced (nothing written).
  */
-export const COMMIT = `
+export const COMMIT = `${LEASE_HELD}
 if ARGV[3] == '1' then
-  local l = redis.call('HMGET', KEYS[3], 'owner', 'token', 'exp')
-  if not l[1] or l[1] == '' or l[2] ~= ARGV[4] or tonumber(ARGV[5]) >= tonumber(l[3]) then return 0 end
+  local held, l = lease_held(KEYS[3], tonumber(ARGV[5]))
+  if not held or l[2] ~= ARGV[4] then return 0 end
 end
 if ARGV[2] ~= '' then
   local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
