@@ -1,5 +1,4 @@
 // Redis batched calls: readMany and committedMany of RedisBackend.
-import type { Clock } from '../../core/Clock.ts';
 import type { LogEvent, ReadRequest } from '../Backend.ts';
 import { checkNonNegativeInt, MAX_PARTITIONS } from '../common/args.ts';
 import { checkPartitionList, checkReadRequests } from '../common/batchArgs.ts';
