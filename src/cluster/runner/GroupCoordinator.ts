@@ -1,7 +1,7 @@
 // The runner group's coordination: one elected leader computes and publishes the assignment with a generation; every runner reads the generation.
 import type { Backend, GroupAssignment } from '../../backend/Backend.ts';
 import type { Clock } from '../../core/Clock.ts';
-import { computeAssignment } from './runnerAssignment.ts';
+import { computeAssignment, sameList } from './runnerAssignment.ts';
 import type { ResolvedRunnerOptions } from './runnerOptions.ts';
 import { runnerMemberPrefix } from './runnerTypes.ts';
 
@@ -163,8 +163,4 @@ export class GroupCoordinator {
     }
     return { generation: a.generation, members: a.members, target };
   }
-}
-
-function sameList<T>(a: readonly T[], b: readonly T[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

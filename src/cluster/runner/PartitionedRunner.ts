@@ -5,15 +5,14 @@ import type { Timer } from '../../core/Clock.ts';
 import { SluiceError } from '../../core/errors.ts';
 import { TypedEmitter } from '../../core/events.ts';
 import { Membership } from '../membership/Membership.ts';
-import { CommitBatcher } from './CommitBatcher.ts';
 import { type CoordinationView, GroupCoordinator } from './GroupCoordinator.ts';
-import { PartitionPoller } from './PartitionPoller.ts';
+import type { PartitionPoller } from './PartitionPoller.ts';
 import type { PartitionWorker } from './PartitionWorker.ts';
 import { PeriodicTask } from './PeriodicTask.ts';
-import { RunnerPartitions } from './RunnerPartitions.ts';
-import { fixedPartitions } from './runnerAssignment.ts';
+import { RunnerPartitions, runnerIo } from './RunnerPartitions.ts';
+import { fixedPartitions, sameList } from './runnerAssignment.ts';
 import type { RunnerEvents, RunnerState } from './runnerEvents.ts';
-import { acquirePartitions, renewHeld } from './runnerLeases.ts';
+import { acquirePartitions, RunnerHolder, renewHolder, runnerHolderLeaseName } from './runnerLeases.ts';
 import {
   type PartitionedRunnerOptions,
   type ResolvedRunnerOptions,
@@ -47,6 +46,8 @@ export class PartitionedRunner<T = unknown> implements Runner {
   private readonly beats: PeriodicTask;
   private poller: PartitionPoller | undefined;
   private coordinator: GroupCoordinator | undefined;
+  /** This runner's own lease: every partition lease is bound to it, so one renewal keeps them all. */
+  private readonly holder: RunnerHolder;
   /** The coordination view of the last step, and when the next step is due. */
   private view: CoordinationView | undefined;
   private stepDueAt = 0;
@@ -67,6 +68,14 @@ export class PartitionedRunner<T = unknown> implements Runner {
       this.opts.nodeName,
     );
     this.handoverPollMs = Math.max(20, Math.min(100, this.opts.pollIntervalMs, this.opts.heartbeatMs / 4));
+    this.holder = new RunnerHolder(
+      this.opts.backend,
+      this.opts.clock,
+      this.opts.nodeName,
+      runnerHolderLeaseName(this.opts.group, this.opts.topic, this.opts.nodeName),
+      this.owner,
+      this.opts.leaseTtlMs,
+    );
     this.beats = new PeriodicTask(
       this.opts.clock,
       this.opts.heartbeatMs,
@@ -139,26 +148,9 @@ export class PartitionedRunner<T = unknown> implements Runner {
       }
       this.partitionCount = info.partitions;
       signal?.addEventListener('abort', this.onAbort, { once: true });
-      const poller = new PartitionPoller({
-        backend,
-        topic,
-        batchSize: this.opts.readSize,
-        intervalMs: this.opts.pollIntervalMs,
-        clock: this.opts.clock,
-        onError: (error) => this.events.emit('error', { error, during: 'read' }),
-      });
+      this.parts.io = runnerIo(this.opts, this.events);
+      const poller = this.parts.io.poller;
       this.poller = poller;
-      this.parts.io = {
-        poller,
-        commits: new CommitBatcher({
-          backend,
-          clock: this.opts.clock,
-          group: this.opts.group,
-          topic,
-          delayMs: this.opts.commitDelayMs,
-          maxBatch: 1000,
-        }),
-      };
       this.unwatch = backend.watch?.(topic, (p, events) => poller.notify(p, events));
       if (fixed !== undefined) {
         const mine = fixedPartitions(this.partitionCount, fixed.index, fixed.total);
@@ -208,13 +200,15 @@ export class PartitionedRunner<T = unknown> implements Runner {
    * Re-evaluates the assignment now instead of at the next heartbeat: heartbeat, renew, release
    * partitions that should move, acquire free ones that are ours. Rebalancing also happens by
    * itself whenever the live membership changes; call this after starting or stopping runners
-   * to converge sooner. Resolves when the pass is done.
+   * to converge sooner. Resolves when the pass is done and the partitions it gave up are released
+   * (after their in-flight batches), so another runner's `rebalance()` can take them at once.
    */
   async rebalance(): Promise<void> {
     if (this.current !== 'running') return;
     if (this.ticking) await this.ticking;
     await this.beats.run();
     await this.runTick(true);
+    await Promise.all(this.parts.releasing.values());
   }
 
   /** Runs one tick (with a coordination step when due or `force`d), then schedules the next (unless stopped). */
@@ -295,14 +289,23 @@ export class PartitionedRunner<T = unknown> implements Runner {
     return nextAt;
   }
 
-  /** Acquires `partitions` in two backend calls and starts their workers. */
+  /**
+   * Acquires `partitions` bound to the runner's holder lease (taken first when not held) in two
+   * backend calls and starts their workers. Nothing comes back when the holder lease turned out
+   * not to be held; the next heartbeat finds it lost and it is taken again.
+   */
   private async acquire(partitions: readonly number[]): Promise<void> {
     const { backend, group, topic, leaseTtlMs } = this.opts;
+    const holder = await this.holder.ensure((error) =>
+      this.events.emit('error', { error, during: 'acquire' }),
+    );
+    if (holder === undefined) return;
     const acquired = await acquirePartitions(
       backend,
       group,
       topic,
       partitions,
+      holder,
       leaseTtlMs,
       () => `${this.owner}#${++this.epoch}`,
       () => this.current === 'running',
@@ -310,9 +313,9 @@ export class PartitionedRunner<T = unknown> implements Runner {
     for (const a of acquired) this.parts.start(a.partition, a.lease, a.offset);
   }
 
-  /** Heartbeat, then renewal of every held lease in one call; a lease found lost drops its partition. */
+  /** Heartbeat, then the holder lease's renewal, which keeps every partition lease (see {@link renewHolder}). */
   private async beat(): Promise<void> {
-    const { backend, leaseTtlMs, group, topic } = this.opts;
+    const { backend, group, topic } = this.opts;
     await this.membership.heartbeat({
       nodeName: this.opts.nodeName,
       instance: this.instance,
@@ -320,7 +323,7 @@ export class PartitionedRunner<T = unknown> implements Runner {
       topic,
       assigned: this.assigned(),
     });
-    await renewHeld(backend, this.parts.workers.values(), leaseTtlMs, (w) =>
+    await renewHolder(this.holder, backend, this.parts.workers.values(), this.opts.leaseTtlMs, (w) =>
       this.parts.lost(w as PartitionWorker<unknown>, 'lease_lost'),
     );
   }
@@ -335,15 +338,9 @@ export class PartitionedRunner<T = unknown> implements Runner {
     this.opts.signal?.removeEventListener('abort', this.onAbort);
     await this.ticking;
     const { clock } = this.opts;
-    const drains = [...this.parts.workers.values()].map((w) => this.parts.release(w, 'stop'));
-    const all = Promise.all([...drains, ...this.parts.releasing.values()]);
-    const force = clock.setTimeout(() => {
-      for (const w of this.parts.workers.values()) w.forceStop();
-    }, this.opts.shutdownTimeoutMs);
     try {
-      await all;
+      await this.parts.releaseAll(this.opts.shutdownTimeoutMs);
     } finally {
-      clock.clearTimeout(force);
       if (this.timer !== undefined) clock.clearTimeout(this.timer);
       this.timer = undefined;
       await this.ticking;
@@ -355,6 +352,7 @@ export class PartitionedRunner<T = unknown> implements Runner {
       this.unwatch?.();
       if (this.opts.fixed === undefined) {
         try {
+          await this.holder.release();
           await this.coordinator?.resign();
           await this.membership.leave();
         } catch (e) {
@@ -364,10 +362,6 @@ export class PartitionedRunner<T = unknown> implements Runner {
       this.setState('stopped');
     }
   }
-}
-
-function sameList<T>(a: readonly T[], b: readonly T[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /**

@@ -1,8 +1,9 @@
 // The partitions a runner holds: their workers, the ones being released, and what happens when one is acquired, released or lost.
 import type { Lease } from '../../backend/Backend.ts';
 import type { TypedEmitter } from '../../core/events.ts';
-import type { CommitBatcher } from './CommitBatcher.ts';
-import type { PartitionPoller } from './PartitionPoller.ts';
+import { CommitBatcher } from './CommitBatcher.ts';
+import { LeaseReleaser } from './LeaseReleaser.ts';
+import { PartitionPoller } from './PartitionPoller.ts';
 import { type PartitionLossReason, PartitionWorker, type PartitionWorkerHost } from './PartitionWorker.ts';
 import type { RunnerEvents } from './runnerEvents.ts';
 import type { ResolvedRunnerOptions } from './runnerOptions.ts';
@@ -16,6 +17,37 @@ export interface RunnerCounters {
   released: number;
   lost: number;
   rebalances: number;
+}
+
+/** Where a runner's idle workers wait, and where their commits and lease releases go. */
+export interface RunnerIo {
+  readonly poller: PartitionPoller;
+  readonly commits: CommitBatcher;
+  readonly releases: LeaseReleaser;
+}
+
+/** The poller, commit batcher and lease releaser of a runner starting on `opts.topic`. */
+export function runnerIo<T>(opts: ResolvedRunnerOptions<T>, events: TypedEmitter<RunnerEvents>): RunnerIo {
+  const { backend, clock, topic } = opts;
+  return {
+    poller: new PartitionPoller({
+      backend,
+      topic,
+      batchSize: opts.readSize,
+      intervalMs: opts.pollIntervalMs,
+      clock,
+      onError: (error) => events.emit('error', { error, during: 'read' }),
+    }),
+    commits: new CommitBatcher({
+      backend,
+      clock,
+      group: opts.group,
+      topic,
+      delayMs: opts.commitDelayMs,
+      maxBatch: 1000,
+    }),
+    releases: new LeaseReleaser(backend),
+  };
 }
 
 /**
@@ -35,8 +67,8 @@ export class RunnerPartitions<T> implements PartitionWorkerHost {
     lost: 0,
     rebalances: 0,
   };
-  /** Set once the runner started: where idle workers wait and where commits go. */
-  io: { poller: PartitionPoller; commits: CommitBatcher } | undefined;
+  /** Set once the runner started: where idle workers wait, where commits and releases go. */
+  io: RunnerIo | undefined;
 
   constructor(
     private readonly opts: ResolvedRunnerOptions<T>,
@@ -122,7 +154,7 @@ export class RunnerPartitions<T> implements PartitionWorkerHost {
     return this.io!.commits.commit(partition, offset, fence);
   }
 
-  /** Drains a worker (its in-flight batch is committed), then releases its lease. */
+  /** Drains a worker (its in-flight batch is committed), then releases its lease (batched with the other releases of that turn). */
   release(worker: PartitionWorker<T>, reason: 'rebalance' | 'stop'): Promise<void> {
     const existing = this.releasing.get(worker.partition);
     if (existing !== undefined) return existing;
@@ -132,7 +164,7 @@ export class RunnerPartitions<T> implements PartitionWorkerHost {
         let held = true;
         if (worker.state !== 'lost' && worker.lease !== undefined) {
           try {
-            held = await this.opts.backend.leases.release(worker.lease);
+            held = await this.io!.releases.release(worker.lease);
           } catch (e) {
             this.events.emit('error', { error: e, during: 'release', partition: worker.partition });
           }
@@ -164,5 +196,22 @@ export class RunnerPartitions<T> implements PartitionWorkerHost {
     });
     this.releasing.set(worker.partition, done);
     return done;
+  }
+
+  /**
+   * Releases every partition ({@link release} with reason `stop`) and waits for those already
+   * being handed over; after `timeoutMs` the workers still busy are forced to stop.
+   */
+  async releaseAll(timeoutMs: number): Promise<void> {
+    const drains = [...this.workers.values()].map((w) => this.release(w, 'stop'));
+    const all = Promise.all([...drains, ...this.releasing.values()]);
+    const force = this.opts.clock.setTimeout(() => {
+      for (const w of this.workers.values()) w.forceStop();
+    }, timeoutMs);
+    try {
+      await all;
+    } finally {
+      this.opts.clock.clearTimeout(force);
+    }
   }
 }

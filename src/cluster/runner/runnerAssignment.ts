@@ -35,3 +35,8 @@ export function fixedPartitions(partitions: number, index: number, total: number
   for (let p = index; p < partitions; p += total) out.push(p);
   return out;
 }
+
+/** Whether two lists hold the same items in the same order. */
+export function sameList<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
