@@ -42,7 +42,7 @@ describe('PostgreSQL retention', () => {
     }
     const b = await createPostgresBackend({ connectionString: URL, schema, clock: new ManualClock(1000) });
     try {
-      expect(b.appliedMigrations).toEqual([2, 3, 4, 5]);
+      expect(b.appliedMigrations).toEqual([2, 3, 4, 5, 6]);
       // A retried producer id from before the upgrade is still found through the digest index.
       expect(
         await b.append('t', [
