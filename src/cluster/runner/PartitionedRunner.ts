@@ -273,7 +273,10 @@ export class PartitionedRunner<T = unknown> implements Runner {
     for (const w of [...this.parts.workers.values()]) {
       if (!want.has(w.partition) && w.state === 'running') this.parts.release(w, 'rebalance');
     }
-    const free = this.view.target.filter((p) => !this.parts.workers.has(p) && !this.parts.releasing.has(p));
+    await this.parts.releaseOrphans();
+    const free = this.view.target.filter(
+      (p) => !this.parts.workers.has(p) && !this.parts.releasing.has(p) && !this.parts.orphaned(p),
+    );
     const before = this.parts.workers.size;
     if (free.length > 0) await this.acquire(free);
     if (this.view.target.some((p) => !this.parts.workers.has(p))) {

@@ -59,6 +59,8 @@ export function runnerIo<T>(opts: ResolvedRunnerOptions<T>, events: TypedEmitter
 export class RunnerPartitions<T> implements PartitionWorkerHost {
   readonly workers = new Map<number, PartitionWorker<T>>();
   readonly releasing = new Map<number, Promise<void>>();
+  /** Leases of lost workers not yet released (see {@link releaseOrphans}). */
+  private readonly orphans = new Map<number, Lease>();
   readonly counters: RunnerCounters = {
     handled: 0,
     commits: 0,
@@ -125,10 +127,14 @@ export class RunnerPartitions<T> implements PartitionWorkerHost {
       this.workers.delete(worker.partition);
     }
     if (!this.releasing.has(worker.partition)) {
-      // Not acquired again until the lost worker's in-flight handler has returned.
+      // Not acquired again until the lost worker's in-flight handler has returned. Its lease may
+      // still be ours (a commit that failed with a backend error): bound to the holder lease, it
+      // would stay held for good, so it is released before the partition is acquired again.
+      const lease = worker.lease;
       this.releasing.set(
         worker.partition,
         worker.done.then(() => {
+          if (lease !== undefined) this.orphans.set(worker.partition, lease);
           this.releasing.delete(worker.partition);
         }),
       );
@@ -152,6 +158,26 @@ export class RunnerPartitions<T> implements PartitionWorkerHost {
     fence: { lease: string; token: number } | undefined,
   ): Promise<void> {
     return this.io!.commits.commit(partition, offset, fence);
+  }
+
+  /**
+   * Releases the leases lost workers left (in one call): a partition is acquired again only once
+   * its old lease is free. Those whose release failed (the backend is unreachable) are tried
+   * again at the next call.
+   */
+  async releaseOrphans(): Promise<void> {
+    if (this.orphans.size === 0) return;
+    const entries = [...this.orphans];
+    const settled = await Promise.allSettled(entries.map(([, l]) => this.io!.releases.release(l)));
+    settled.forEach((r, i) => {
+      const [p, l] = entries[i]!;
+      if (r.status === 'fulfilled' && this.orphans.get(p) === l) this.orphans.delete(p);
+    });
+  }
+
+  /** Whether `partition` has a lost lease still to release. */
+  orphaned(partition: number): boolean {
+    return this.orphans.has(partition);
   }
 
   /** Drains a worker (its in-flight batch is committed), then releases its lease (batched with the other releases of that turn). */

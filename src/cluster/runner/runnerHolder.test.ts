@@ -117,4 +117,37 @@ describe('partitionedRunner: the holder lease', () => {
     expect(await backend.leases.get(runnerHolderLeaseName(GROUP, TOPIC, 'a'))).toBeUndefined();
     await until(() => b.assigned().length === 8);
   });
+
+  it('a partition lost to a failed commit is released and acquired again, although the holder lease keeps being renewed', async () => {
+    await setup(2, 30);
+    const commitMany = backend.commitMany.bind(backend);
+    let failures = 1;
+    backend.commitMany = (...a: Parameters<typeof commitMany>) =>
+      failures-- > 0 ? Promise.reject(new Error('connection reset')) : commitMany(...a);
+    const a = runner('a', () => {});
+    const events: string[] = [];
+    a.on('partition_lost', (e) => events.push(`lost ${e.partition} ${e.reason} token ${e.fencingToken}`));
+    a.on('partition_acquired', (e) => events.push(`acquired ${e.partition} token ${e.fencingToken}`));
+    await a.start();
+    await until(
+      async () =>
+        (await backend.committed(GROUP, TOPIC, 0)) === 30 &&
+        (await backend.committed(GROUP, TOPIC, 1)) === 30,
+    );
+    // The one failed group commit carried both partitions' commits: both were lost, and each was
+    // acquired again with a larger token once its old lease was released.
+    const lost = events.filter((e) => e.startsWith('lost'));
+    expect(lost.map((e) => e.split(' ').slice(0, 3).join(' ')).sort()).toEqual([
+      'lost 0 error',
+      'lost 1 error',
+    ]);
+    for (const e of lost) {
+      const [, partition, , , token] = e.split(' ');
+      const tokens = events
+        .filter((x) => x.startsWith(`acquired ${partition} `))
+        .map((x) => Number(x.split(' ')[3]));
+      expect(tokens).toEqual([Number(token), Number(token) + 1]);
+    }
+    expect(a.assigned()).toEqual([0, 1]);
+  });
 });
