@@ -173,7 +173,7 @@ await writeBenchResult('runner-idle', {
     `Idle: ${WINDOW_MS / 1000} s window after the runner owns every partition (+${SETTLE_MS / 1000} s settle); defaults (heartbeat 1 s, failureTimeout 5 s).`,
     'PostgreSQL: xact_commit + xact_rollback of a database created for the run. Redis: INFO commandstats of a private redis-server (commands inside Lua scripts count).',
     'Throughput: 50,000 queued events appended before start, 2 runner processes, from the first start until every event is handled (reported by the runners every 100 ms).',
-    'Shared 2-CPU machine: other work runs at the same time.',
+    '2-CPU machine: the runner processes and the servers share it; the load average at start (above) says whether other work ran too.',
   ],
 });
 process.exit(0);

@@ -221,7 +221,7 @@ await writeBenchResult('runner-scale', {
     'Defaults: heartbeat 1 s, failureTimeout 5 s. Each fleet process runs its runners on one backend (PostgreSQL: at most 3 connections per process).',
     'Lease/membership/assignment rows: PostgreSQL seq_tup_read + idx_tup_fetch of those tables (pg_stat_user_tables) in a database created for the run; "in all": tup_returned + tup_fetched of that database, which includes the fallback poll of every idle partition (one readMany per second). Redis: HGET/HMGET/HGETALL/ZRANGE calls (commands, not fields, inside scripts included) of a private redis-server, which cannot tell leases from event reads.',
     'Server CPU: PostgreSQL counts every postgres process of the machine (other databases included); Redis the private server only.',
-    'Shared 2-CPU machine: the runner processes, the servers and other work share it; numbers under load.',
+    '2-CPU machine: the runner processes and the servers share it; the load average at start (above) says whether other work ran too.',
   ],
 });
 process.exit(0);
