@@ -17,6 +17,23 @@ export function batchedTests(h: () => Harness): void {
       }
     }
 
+    it('reads thousands of partitions in one call, the ones with events wherever they are in the list', async () => {
+      const b = h().backend;
+      await b.ensureTopic('wide', { partitions: 9000 });
+      const withEvents = [0, 3999, 4000, 8999];
+      for (const p of withEvents) await b.append('wide', [{ payload: p, partition: p }]);
+      const many = await b.readMany(
+        'wide',
+        Array.from({ length: 9000 }, (_, p) => ({ partition: p, fromOffset: 0 })),
+        10,
+      );
+      expect(many).toHaveLength(9000);
+      const found = many.flatMap((events, p) =>
+        events.length > 0 ? [[p, events.map((e) => e.payload)]] : [],
+      );
+      expect(found).toEqual(withEvents.map((p) => [p, [p]]));
+    });
+
     it('returns, per request and in request order, what read returns', async () => {
       const b = h().backend;
       await topic();

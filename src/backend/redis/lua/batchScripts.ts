@@ -19,9 +19,9 @@ for i = 1, n do
   if tonumber(ARGV[1 + 2 * i]) >= parts then return {-2, parts} end
 end
 local nexts = {}
-for lo = 1, n, 1000 do
+for lo = 1, n, 4000 do
   local fields = {}
-  for i = lo, math.min(n, lo + 999) do fields[#fields + 1] = ARGV[1 + 2 * i] end
+  for i = lo, math.min(n, lo + 3999) do fields[#fields + 1] = ARGV[1 + 2 * i] end
   local vals = redis.call('HMGET', KEYS[2], unpack(fields))
   for j = 1, #fields do nexts[lo + j - 1] = tonumber(vals[j] or '0') end
 end
