@@ -43,6 +43,33 @@ async function runWithConcurrency<T, R>(
   return results;
 }
 
+/** An `ok` result of the shape `mapConcurrent` returns (DESIGN: status, value, index, attempts, workerId). */
+const okResult = <R>(value: R, index: number, workerId: number) => ({
+  status: 'ok' as const,
+  value,
+  index,
+  attempts: 1,
+  workerId,
+});
+
+/** The bare loop storing one result object per item, as `mapConcurrent` must: the floor of that shape. */
+async function runWithConcurrencyResults<T, R>(
+  list: readonly T[],
+  fn: (item: T) => Promise<R>,
+  concurrency: number,
+): Promise<ReturnType<typeof okResult<R>>[]> {
+  const results = new Array<ReturnType<typeof okResult<R>>>(list.length);
+  let next = 0;
+  const worker = async (workerId: number) => {
+    while (next < list.length) {
+      const i = next++;
+      results[i] = okResult(await fn(list[i] as T), i, workerId);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, list.length) }, (_, w) => worker(w)));
+  return results;
+}
+
 interface Contender {
   name: string;
   /** Runs the batch and returns the sum of the values (checked against the expected sum). */
@@ -78,6 +105,16 @@ const contenders: Contender[] = [
       const values = await runWithConcurrency(input(n), noop, CONCURRENCY);
       let sum = 0;
       for (const v of values) sum += v;
+      return sum;
+    },
+  },
+  {
+    // The same loop, but returning the result objects mapConcurrent returns instead of values.
+    name: 'bare loop returning result objects',
+    run: async (n) => {
+      const results = await runWithConcurrencyResults(input(n), noop, CONCURRENCY);
+      let sum = 0;
+      for (const r of results) if (r.status === 'ok') sum += r.value;
       return sum;
     },
   },
@@ -203,6 +240,8 @@ const table = writeBenchResult('pool', {
     `mapConcurrent vs bare loop per round: cold ${perRound(SL, BARE, 'cold')}; warm ${perRound(SL, BARE, 'warm')}.`,
     'p-limit / p-queue: `Promise.all(items.map((x) => limit(() => fn(x))))` (their documented usage).',
     'Bare loop: N async workers, each `while (next < n) { const i = next++; results[i] = await fn(items[i]); }` — no options, no error isolation, no cancellation.',
+    'Bare loop returning result objects: the same loop storing `{ status, value, index, attempts, workerId }` per item (the shape mapConcurrent returns) instead of the value — the cost of that shape alone, with none of the pool\'s work.',
+    `mapConcurrent vs the bare loop returning result objects per round: cold ${perRound(SL, 'bare loop returning result objects', 'cold')}; warm ${perRound(SL, 'bare loop returning result objects', 'warm')}.`,
     'Sluice results are full `ItemResult` objects (status, value, index, attempts, workerId).',
     'Targets: mapConcurrent >= 25x p-limit and >= 0.8x the bare loop.',
     'The machine is shared with other jobs; the load average at start is in the environment line.',
