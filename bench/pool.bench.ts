@@ -240,7 +240,7 @@ const table = writeBenchResult('pool', {
     `mapConcurrent vs bare loop per round: cold ${perRound(SL, BARE, 'cold')}; warm ${perRound(SL, BARE, 'warm')}.`,
     'p-limit / p-queue: `Promise.all(items.map((x) => limit(() => fn(x))))` (their documented usage).',
     'Bare loop: N async workers, each `while (next < n) { const i = next++; results[i] = await fn(items[i]); }` — no options, no error isolation, no cancellation.',
-    'Bare loop returning result objects: the same loop storing `{ status, value, index, attempts, workerId }` per item (the shape mapConcurrent returns) instead of the value — the cost of that shape alone, with none of the pool\'s work.',
+    "Bare loop returning result objects: the same loop storing `{ status, value, index, attempts, workerId }` per item (the shape mapConcurrent returns) instead of the value — the cost of that shape alone, with none of the pool's work.",
     `mapConcurrent vs the bare loop returning result objects per round: cold ${perRound(SL, 'bare loop returning result objects', 'cold')}; warm ${perRound(SL, 'bare loop returning result objects', 'warm')}.`,
     'Sluice results are full `ItemResult` objects (status, value, index, attempts, workerId).',
     'Targets: mapConcurrent >= 25x p-limit and >= 0.8x the bare loop.',
