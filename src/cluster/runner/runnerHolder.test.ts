@@ -150,4 +150,35 @@ describe('partitionedRunner: the holder lease', () => {
     }
     expect(a.assigned()).toEqual([0, 1]);
   });
+
+  it('a check that fails after a late renewal is made again at the next heartbeat, never skipped', async () => {
+    await setup(4, 0);
+    const renew = backend.leases.renew.bind(backend.leases);
+    const renewMany = backend.leases.renewMany.bind(backend.leases);
+    let failing = false;
+    let checkFailures = 1;
+    let checks = 0;
+    backend.leases.renew = (lease: Lease, ttl: number) =>
+      failing && lease.name.startsWith('sluice-runner-holder/')
+        ? Promise.reject(new Error('timeout'))
+        : renew(lease, ttl);
+    backend.leases.renewMany = (leases: readonly Lease[], ttl: number) => {
+      checks++;
+      return checkFailures-- > 0 ? Promise.reject(new Error('timeout')) : renewMany(leases, ttl);
+    };
+    const a = runner('a', () => {});
+    const lost: number[] = [];
+    a.on('partition_lost', (e) => lost.push(e.partition));
+    await a.start();
+    failing = true;
+    await clock.advance(600);
+    await backend.leases.acquire(partitionLeaseName(GROUP, TOPIC, 1), 'intruder', 60_000);
+    failing = false;
+    // The first check after the late renewal fails; the holder is renewed in time afterwards,
+    // but the partitions are checked again before any of them counts as held.
+    await until(() => lost.length > 0);
+    expect(checks).toBe(2);
+    expect(lost).toEqual([1]);
+    expect(a.assigned()).toEqual([0, 2, 3]);
+  });
 });

@@ -12,7 +12,10 @@ export function runnerHolderLeaseName(group: string, topic: string, nodeName: st
 
 /** What renewing the holder lease found. */
 export type HolderRenewal =
-  /** Renewed. `lapsed`: its expiry had passed before the answer came, so bound leases may have been taken meanwhile. */
+  /**
+   * Renewed. `lapsed`: its expiry had passed before the answer came (now or at an earlier renewal
+   * whose check did not complete), so bound leases may have been taken meanwhile.
+   */
   | { readonly kind: 'renewed'; readonly lease: Lease; readonly lapsed: boolean }
   /** Taken by another incarnation of the same runner name: every bound lease is gone. */
   | { readonly kind: 'lost' }
@@ -29,6 +32,11 @@ export class RunnerHolder {
   private held: Lease | undefined;
   /** Whether the last {@link ensure} found the lease held by another incarnation. */
   private busy = false;
+  /**
+   * Set when a renewal came after the expiry, cleared by {@link checked}: until the partition
+   * leases were checked, every renewal says `lapsed` (a check that failed is not forgotten).
+   */
+  private unchecked = false;
 
   constructor(
     private readonly backend: Backend,
@@ -61,16 +69,24 @@ export class RunnerHolder {
     const before = this.held;
     if (before === undefined) return { kind: 'none' };
     const lease = await this.backend.leases.renew(before, this.ttlMs);
-    if (this.held !== before)
+    if (this.held !== before) {
       return this.held === undefined
         ? { kind: 'none' }
-        : { kind: 'renewed', lease: this.held, lapsed: false };
+        : { kind: 'renewed', lease: this.held, lapsed: this.unchecked };
+    }
     if (lease === null) {
       this.held = undefined;
+      this.unchecked = false;
       return { kind: 'lost' };
     }
     this.held = lease;
-    return { kind: 'renewed', lease, lapsed: this.clock.now() >= before.expiresAt };
+    if (this.clock.now() >= before.expiresAt) this.unchecked = true;
+    return { kind: 'renewed', lease, lapsed: this.unchecked };
+  }
+
+  /** The partition leases were checked after a late renewal (see {@link HolderRenewal}). */
+  checked(): void {
+    this.unchecked = false;
   }
 
   /** Releases the holder lease (every lease still bound to it is free at once). */
@@ -203,6 +219,8 @@ export async function renewHolder<T>(
   const renewal = await holder.renew();
   if (renewal.kind === 'renewed') {
     await followHolder(backend, workers, renewal.lease, renewal.lapsed, ttlMs, lost);
+    // Only now: a check that threw leaves the next renewal `lapsed`, so it is made again.
+    if (renewal.lapsed) holder.checked();
   } else if (renewal.kind === 'lost') {
     for (const w of heldWorkers(workers)) lost(w);
   }
