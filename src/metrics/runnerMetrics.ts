@@ -172,7 +172,7 @@ function runnerMetricSet(
  * - `sluice_runner_errors_total` (counter, errors; `during` = `tick|read|handler|commit|release|leave`): recoverable failures.
  * - `sluice_runner_failovers_total` (counter, partitions): partitions taken over after their
  *   previous owner's lease ran out (it died or paused) rather than being released.
- * - `sluice_lease_renew_seconds` (histogram, seconds): duration of each renewal call (one call renews all the runner's leases).
+ * - `sluice_lease_renew_seconds` (histogram, seconds): duration of each renewal call (one call, of the runner's holder lease, keeps all its partition leases).
  * - `sluice_lease_renew_failures_total` (counter, calls): renewal calls that failed (backend error).
  *
  * @example

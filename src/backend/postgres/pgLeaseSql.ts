@@ -12,9 +12,9 @@ export function leaseHeldSql(s: string, l: string, now: string): string {
 }
 
 /**
- * `SELECT` of held leases (columns name, owner, token, expires_at, holder, holder_token, the
- * expiry of a bound one being its holder's), from `leases l` joined to its holder row `h`;
- * `where` adds conditions on `l`, `now` is the parameter of the time.
+ * `SELECT` of held leases ({@link leaseHeldSql}; columns name, owner, token, expires_at, holder,
+ * holder_token, the expiry of a bound one being its holder's), from `leases l` joined to its
+ * holder row `h`; `where` adds conditions on `l`, `now` is the parameter of the time.
  */
 export function heldLeasesSql(s: string, where: string, now: string): string {
   return `SELECT l.name, l.owner, l.token,
@@ -22,7 +22,5 @@ export function heldLeasesSql(s: string, where: string, now: string): string {
       l.holder, l.holder_token
     FROM ${s}.leases l
     LEFT JOIN ${s}.leases h ON h.name = l.holder AND h.token = l.holder_token
-      AND h.owner IS NOT NULL AND h.holder IS NULL
-    WHERE ${where} AND l.owner IS NOT NULL
-      AND CASE WHEN l.holder IS NULL THEN l.expires_at > ${now} ELSE h.expires_at > ${now} END`;
+    WHERE ${where} AND ${leaseHeldSql(s, 'l', now)}`;
 }

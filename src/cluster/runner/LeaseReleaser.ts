@@ -18,8 +18,6 @@ export class LeaseReleaser {
   private pending: Pending[] = [];
   private scheduled = false;
   private inFlight: Promise<void> | undefined;
-  /** `releaseMany` calls made (for tests and stats). */
-  calls = 0;
 
   constructor(private readonly backend: Backend) {}
 
@@ -56,7 +54,6 @@ export class LeaseReleaser {
         now.push(p);
       }
     }
-    this.calls++;
     try {
       const released = await this.backend.leases.releaseMany(now.map((p) => p.lease));
       now.forEach((p, i) => {

@@ -47,11 +47,6 @@ export class RunnerHolder {
     private readonly ttlMs: number,
   ) {}
 
-  /** The holder lease, when held. */
-  get lease(): Lease | undefined {
-    return this.held;
-  }
-
   /**
    * Takes the holder lease when it is not held yet. `undefined` while another incarnation of this
    * runner name holds it: `busy` hears about it once, until the lease is taken.
@@ -69,11 +64,7 @@ export class RunnerHolder {
     const before = this.held;
     if (before === undefined) return { kind: 'none' };
     const lease = await this.backend.leases.renew(before, this.ttlMs);
-    if (this.held !== before) {
-      return this.held === undefined
-        ? { kind: 'none' }
-        : { kind: 'renewed', lease: this.held, lapsed: this.unchecked };
-    }
+    if (this.held !== before) return { kind: 'none' }; // released meanwhile (a stop)
     if (lease === null) {
       this.held = undefined;
       this.unchecked = false;
@@ -107,7 +98,7 @@ function holderBusyError(lease: string, nodeName: string): SluiceError {
 }
 
 /** The workers that hold a partition lease now (running or draining). */
-export function heldWorkers<T>(workers: Iterable<PartitionWorker<T>>): PartitionWorker<T>[] {
+function heldWorkers<T>(workers: Iterable<PartitionWorker<T>>): PartitionWorker<T>[] {
   return [...workers].filter(
     (w) => w.lease !== undefined && (w.state === 'running' || w.state === 'draining'),
   );
@@ -191,7 +182,7 @@ export async function followHolder<T>(
         held.map((w) => w.lease!),
         ttlMs,
       )
-    : held.map((w) => ({ ...w.lease!, expiresAt: holder.expiresAt }));
+    : held.map((w) => w.lease);
   held.forEach((w, i) => {
     if (w.state !== 'running' && w.state !== 'draining') return; // released meanwhile
     const lease = checked[i];
